@@ -58,12 +58,14 @@ class StationMetrics:
         return self.sojourn
 
 
-def _require_rate(name: str, value: float) -> None:
+def check_rate(name: str, value: float) -> None:
+    """Reject rates and times that are not positive and finite."""
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be positive and finite, got {value!r}")
 
 
-def _require_servers(name: str, value: int) -> None:
+def check_servers(name: str, value: int) -> None:
+    """Reject server counts and capacities that are not positive integers."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
@@ -75,8 +77,8 @@ def _require_stable(utilisation: float) -> None:
 
 def erlang_b(offered_load: float, servers: int) -> float:
     """Erlang B: P(all ``servers`` busy) in M/M/c/c with ``offered_load = lambda/mu`` Erlangs."""
-    _require_rate("offered_load", offered_load)
-    _require_servers("servers", servers)
+    check_rate("offered_load", offered_load)
+    check_servers("servers", servers)
     blocking = 1.0
     for k in range(1, int(servers) + 1):
         blocking = offered_load * blocking / (k + offered_load * blocking)
@@ -85,7 +87,7 @@ def erlang_b(offered_load: float, servers: int) -> float:
 
 def erlang_c(offered_load: float, servers: int) -> float:
     """Erlang C: P(an arrival waits) in M/M/c; needs ``offered_load < servers``."""
-    _require_servers("servers", servers)
+    check_servers("servers", servers)
     utilisation = offered_load / servers
     _require_stable(utilisation)
     blocking = erlang_b(offered_load, servers)
@@ -94,9 +96,9 @@ def erlang_c(offered_load: float, servers: int) -> float:
 
 def mmc(arrival_rate: float, service_rate: float, servers: int) -> StationMetrics:
     """M/M/c: Poisson arrivals, ``servers`` exponential servers, one FCFS queue, no losses."""
-    _require_rate("arrival_rate", arrival_rate)
-    _require_rate("service_rate", service_rate)
-    _require_servers("servers", servers)
+    check_rate("arrival_rate", arrival_rate)
+    check_rate("service_rate", service_rate)
+    check_servers("servers", servers)
     utilisation = arrival_rate / (servers * service_rate)
     _require_stable(utilisation)
     prob_wait = erlang_c(arrival_rate / service_rate, servers)
@@ -124,8 +126,8 @@ def mg1(arrival_rate: float, service_mean: float, service_variance: float) -> St
 
     Only means are exact here (no closed-form percentile), so ``sojourn`` is None.
     """
-    _require_rate("arrival_rate", arrival_rate)
-    _require_rate("service_mean", service_mean)
+    check_rate("arrival_rate", arrival_rate)
+    check_rate("service_mean", service_mean)
     if not (math.isfinite(service_variance) and service_variance >= 0):
         raise ValueError(f"service_variance must be >= 0 and finite, got {service_variance!r}")
     utilisation = arrival_rate * service_mean
@@ -146,7 +148,7 @@ def mg1(arrival_rate: float, service_mean: float, service_variance: float) -> St
 
 def md1(arrival_rate: float, service_rate: float) -> StationMetrics:
     """M/D/1: deterministic service ``1/service_rate``; ``Wq = rho / (2 mu (1 - rho))``."""
-    _require_rate("service_rate", service_rate)
+    check_rate("service_rate", service_rate)
     return mg1(arrival_rate, 1.0 / service_rate, 0.0)
 
 
@@ -156,10 +158,10 @@ def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) 
     Means and percentiles refer to accepted customers; ``utilisation`` is the carried load
     ``throughput / (c mu)``.
     """
-    _require_rate("arrival_rate", arrival_rate)
-    _require_rate("service_rate", service_rate)
-    _require_servers("servers", servers)
-    _require_servers("capacity", capacity)
+    check_rate("arrival_rate", arrival_rate)
+    check_rate("service_rate", service_rate)
+    check_servers("servers", servers)
+    check_servers("capacity", capacity)
     if capacity < servers:
         raise ValueError(f"capacity {capacity} must be >= servers {servers}")
     c, k = int(servers), int(capacity)
