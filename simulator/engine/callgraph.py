@@ -1,0 +1,345 @@
+"""Call graphs compiled into small step objects that run by continuation.
+
+A request class's ``calls`` and an operation's ``calls`` become a tree of steps (call, sequence,
+parallel fan-out, fire-and-forget, delay, CPU work, probabilistic and repeated steps, Markov
+routing). Every step has ``start(request, k, instance)``: it does its work by scheduling events
+and, when it is over, calls ``k(request, ok)``. ``instance`` is the instance whose operation is
+running the step (``None`` at the client). No generator process is created per request; a
+sequence keeps its position in a tiny frame object.
+
+Failure propagates the way an HTTP error does: a failed synchronous call fails the step that made
+it, a sequence stops at the first failure, a fan-out fails if any branch failed, and a
+fire-and-forget call never fails its caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..scenario import model as m
+from ..scenario.checks import resolve_target
+from .station import NORMAL, Continuation, Visit
+
+
+class Step:
+    """Base of the compiled steps."""
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class OperationPlan:
+    """An operation of a service, compiled: its CPU sampler and its downstream step (or None)."""
+
+    __slots__ = ("service", "name", "service_time", "calls", "mean_service_time_s")
+
+    def __init__(self, service: str, name: str, service_time: Callable[[], float], mean_s: float):
+        self.service = service
+        self.name = name
+        self.service_time = service_time
+        self.calls: Step | None = None
+        self.mean_service_time_s = mean_s
+
+
+class CallStep(Step):
+    """A synchronous call: hop there, visit an instance, hop back."""
+
+    __slots__ = ("service", "operation", "hop", "schedule")
+
+    def __init__(self, service, operation: OperationPlan, hop: Callable[[], float] | None, env):
+        self.service = service
+        self.operation = operation
+        self.hop = hop
+        self.schedule = env.schedule
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        visit = Visit(request, self.operation, k, self.hop)
+        if self.hop is None:
+            self.service.arrive(visit)
+        else:
+            visit.callbacks = [self.service.on_arrive]
+            self.schedule(visit, NORMAL, self.hop())
+
+
+class AsyncStep(Step):
+    """Fire-and-forget: start the call and carry on at once; report the branch when it ends."""
+
+    __slots__ = ("inner", "on_done")
+
+    def __init__(self, inner: Step, on_done: Continuation):
+        self.inner = inner
+        self.on_done = on_done
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        self.inner.start(request, self.on_done, instance)
+        k(request, True)
+
+
+class _SequenceFrame:
+    __slots__ = ("steps", "k", "instance", "i")
+
+    def __init__(self, steps, k, instance):
+        self.steps = steps
+        self.k = k
+        self.instance = instance
+        self.i = 0
+
+    def __call__(self, request: Any, ok: bool) -> None:
+        self.i += 1
+        if not ok or self.i == len(self.steps):
+            self.k(request, ok)
+        else:
+            self.steps[self.i].start(request, self, self.instance)
+
+
+class SequenceStep(Step):
+    """Steps one after another; stops at the first failure."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: list[Step]):
+        self.steps = steps
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        self.steps[0].start(request, _SequenceFrame(self.steps, k, instance), instance)
+
+
+class _JoinFrame:
+    __slots__ = ("remaining", "ok", "k")
+
+    def __init__(self, remaining, k):
+        self.remaining = remaining
+        self.ok = True
+        self.k = k
+
+    def __call__(self, request: Any, ok: bool) -> None:
+        if not ok:
+            self.ok = False
+        self.remaining -= 1
+        if self.remaining == 0:
+            self.k(request, self.ok)
+
+
+class ParallelStep(Step):
+    """Fan-out: all branches at once; done when the last answers; failed if any failed."""
+
+    __slots__ = ("branches",)
+
+    def __init__(self, branches: list[Step]):
+        self.branches = branches
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        join = _JoinFrame(len(self.branches), k)
+        for branch in self.branches:
+            branch.start(request, join, instance)
+
+
+class _Timer:
+    """A SimPy event that resumes a continuation after a delay."""
+
+    __slots__ = ("callbacks", "_ok", "request", "k")
+
+    def __init__(self, request, k):
+        self.callbacks = [_fire]
+        self._ok = True
+        self.request = request
+        self.k = k
+
+
+def _fire(timer: _Timer) -> None:
+    timer.k(timer.request, True)
+
+
+class DelayStep(Step):
+    """Time passes without using a core."""
+
+    __slots__ = ("sample", "schedule")
+
+    def __init__(self, sample: Callable[[], float], env):
+        self.sample = sample
+        self.schedule = env.schedule
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        self.schedule(_Timer(request, k), NORMAL, self.sample())
+
+
+class WorkStep(Step):
+    """CPU work on the instance running the operation."""
+
+    __slots__ = ("sample",)
+
+    def __init__(self, sample: Callable[[], float]):
+        self.sample = sample
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        instance.work(request, self.sample(), k)
+
+
+class MaybeStep(Step):
+    """The inner step happens with probability ``p``; otherwise it is skipped (successfully)."""
+
+    __slots__ = ("inner", "p", "uniform")
+
+    def __init__(self, inner: Step, p: float, uniform: Callable[[], float]):
+        self.inner = inner
+        self.p = p
+        self.uniform = uniform
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        if self.uniform() < self.p:
+            self.inner.start(request, k, instance)
+        else:
+            k(request, True)
+
+
+class _RepeatFrame:
+    __slots__ = ("step", "k", "instance")
+
+    def __init__(self, step, k, instance):
+        self.step = step
+        self.k = k
+        self.instance = instance
+
+    def __call__(self, request: Any, ok: bool) -> None:
+        if ok and self.step.uniform() < self.step.q:
+            self.step.inner.start(request, self, self.instance)
+        else:
+            self.k(request, ok)
+
+
+class RepeatStep(Step):
+    """After the inner step, do it again with probability ``q`` (a geometric number of visits)."""
+
+    __slots__ = ("inner", "q", "uniform")
+
+    def __init__(self, inner: Step, q: float, uniform: Callable[[], float]):
+        self.inner = inner
+        self.q = q
+        self.uniform = uniform
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        self.inner.start(request, _RepeatFrame(self, k, instance), instance)
+
+
+class RouteStep(Step):
+    """Markov routing between services (a Jackson network): after each visit, pick the next or leave."""
+
+    def __init__(self, calls: list[CallStep], start: np.ndarray, after: np.ndarray, uniform: Callable[[], float]):
+        self.calls = calls
+        self.start_cdf = np.cumsum(start).tolist()
+        # row i: cumulative probabilities of going to each station after station i; remainder leaves
+        self.after_cdf = [np.cumsum(row).tolist() for row in after]
+        self.uniform = uniform
+
+    @staticmethod
+    def _pick(cdf: list[float], u: float) -> int:
+        for j, c in enumerate(cdf):
+            if u < c:
+                return j
+        return -1
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        j = self._pick(self.start_cdf, self.uniform())
+        if j < 0:
+            j = len(self.start_cdf) - 1  # rounding at the top of the cumulative sum
+        self.calls[j].start(request, _RouteHop(self, k, j), instance)
+
+
+class _RouteHop:
+    __slots__ = ("route", "k", "at")
+
+    def __init__(self, route: RouteStep, k: Continuation, at: int):
+        self.route = route
+        self.k = k
+        self.at = at
+
+    def __call__(self, request: Any, ok: bool) -> None:
+        route = self.route
+        if not ok:
+            self.k(request, False)
+            return
+        j = route._pick(route.after_cdf[self.at], route.uniform())
+        if j < 0:
+            self.k(request, True)
+        else:
+            self.at = j
+            route.calls[j].start(request, self, None)
+
+
+# --- compilation -----------------------------------------------------------------------------
+
+
+class Compiler:
+    """Turns validated call-graph models into steps bound to one simulation's services."""
+
+    def __init__(self, env, scenario: m.Scenario, services: dict, operations: dict, streams, on_async_done: Continuation):
+        self.env = env
+        self.scenario = scenario
+        self.services = services
+        self.operations = operations  # (service, op) -> OperationPlan
+        self.streams = streams
+        self.on_async_done = on_async_done
+        self._uniforms: dict[str, Callable[[], float]] = {}
+        latency = scenario.network.latency
+        self.hop = None if (latency.mean == 0 and latency.variance == 0) else latency.sampler(streams("network"))
+
+    def uniform(self, name: str) -> Callable[[], float]:
+        sampler = self._uniforms.get(name)
+        if sampler is None:
+            rng = self.streams(f"branch:{name}")
+
+            def stream():
+                while True:
+                    yield from rng.random(4096).tolist()
+
+            sampler = stream().__next__
+            self._uniforms[name] = sampler
+        return sampler
+
+    def steps(self, specs: list, where: str) -> Step | None:
+        compiled = [self.step(spec, f"{where}[{i}]") for i, spec in enumerate(specs)]
+        if not compiled:
+            return None
+        return compiled[0] if len(compiled) == 1 else SequenceStep(compiled)
+
+    def step(self, spec, where: str) -> Step:
+        if isinstance(spec, m.Call):
+            service, operation = resolve_target(self.scenario, spec.call)  # validated already
+            inner: Step = CallStep(self.services[service], self.operations[(service, operation)], self.hop, self.env)
+            if spec.repeat_probability > 0:
+                inner = RepeatStep(inner, spec.repeat_probability, self.uniform(where + ":repeat"))
+            if spec.mode == "async":
+                inner = AsyncStep(inner, self.on_async_done)
+        elif isinstance(spec, m.Parallel):
+            inner = ParallelStep([self.step(b, f"{where}.parallel[{i}]") for i, b in enumerate(spec.parallel)])
+        elif isinstance(spec, m.Delay):
+            inner = DelayStep(spec.delay.sampler(self.streams(f"delay:{where}")), self.env)
+        elif isinstance(spec, m.Work):
+            inner = WorkStep(spec.work.sampler(self.streams(f"work:{where}")))
+        else:  # pragma: no cover - the model admits no other step
+            raise TypeError(f"unknown step {spec!r}")
+        if spec.probability < 1:
+            inner = MaybeStep(inner, spec.probability, self.uniform(where + ":maybe"))
+        return inner
+
+    def route(self, route: m.Route, where: str) -> RouteStep:
+        targets: list[tuple[str, str]] = []
+        for name in list(route.start) + [t for row in route.after.values() for t in row] + list(route.after):
+            target = resolve_target(self.scenario, name)
+            if target not in targets:
+                targets.append(target)
+        index = {t: i for i, t in enumerate(targets)}
+        n = len(targets)
+        start = np.zeros(n)
+        for name, p in route.start.items():
+            start[index[resolve_target(self.scenario, name)]] += p
+        after = np.zeros((n, n))
+        for src, row in route.after.items():
+            i = index[resolve_target(self.scenario, src)]
+            for name, p in row.items():
+                after[i, index[resolve_target(self.scenario, name)]] += p
+        calls = [CallStep(self.services[s], self.operations[(s, o)], self.hop, self.env) for s, o in targets]
+        return RouteStep(calls, start, after, self.uniform(where))

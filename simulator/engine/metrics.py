@@ -1,0 +1,299 @@
+"""What one replication measures, in constant memory per request.
+
+Per request class: completions, errors, timeouts, and the latency distribution (an HDR histogram
+fed in bulk). For the system: the time-average number of requests in flight (for Little's law),
+and a time series at a fixed interval (offered load, throughput, latency percentiles, in-flight,
+per-service utilisation and queue length). Per service: utilisation, mean queue length, mean
+number in the service, throughput and rejections, from time-weighted integrals kept by the
+instances.
+
+Only requests that *arrive* after the warm-up are counted in the totals (so the transient does not
+bias latency); the time series covers the whole run so that charts show the warm-up too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .histogram import LatencyHistogram, add_to_hdr, new_hdr, percentiles_from_counts
+
+#: Latency percentiles in summaries: key -> percentile.
+SUMMARY_PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+
+
+class ClassStats:
+    """Counters and latency histograms of one request class."""
+
+    __slots__ = ("name", "ok", "errors", "timeouts", "latency", "async_latency", "sojourn_sum_s", "finished")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.ok = 0
+        self.errors = 0
+        self.timeouts = 0
+        self.latency = LatencyHistogram()  # successful requests
+        self.async_latency = LatencyHistogram()  # end of fire-and-forget work, from the request's start
+        self.sojourn_sum_s = 0.0  # every finished request, failed ones too (Little's law)
+        self.finished = 0
+
+
+@dataclass
+class ReplicationResult:
+    """Everything one replication measured (plain data, picklable, JSON-friendly)."""
+
+    replication: int
+    measured_s: float
+    classes: dict[str, dict[str, Any]]
+    overall: dict[str, Any]
+    services: dict[str, dict[str, Any]]
+    system: dict[str, Any]
+    timeseries: list[dict[str, Any]]
+    histograms: dict[str, str] = field(default_factory=dict)  # class -> HDR encoding ("*" = overall)
+    async_histograms: dict[str, str] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    wall_time_s: float = 0.0
+    events_processed: int = 0
+
+
+class Recorder:
+    """Collects one replication's measurements; the engine calls it on every request start and end."""
+
+    def __init__(self, env, class_names: list[str], timeouts: list[float | None], services: dict, warmup_s: float, interval_s: float):
+        self.env = env
+        self.classes = [ClassStats(name) for name in class_names]
+        self.timeouts = timeouts
+        self.services = services
+        self.warmup_s = warmup_s
+        self.interval_s = interval_s
+        self.measuring = warmup_s == 0
+        # in-flight requests, time-weighted
+        self.in_flight = 0
+        self.flight_area = 0.0
+        self.flight_t = 0.0
+        # current time-series interval
+        self._hdr_template = new_hdr()
+        self._tick_counts = np.zeros(self._hdr_template.counts_len, dtype=np.int64)
+        self._tick_latencies: list[float] = []
+        self._tick_ok = 0
+        self._tick_failed = 0
+        self._tick_started = 0
+        self._tick_t = 0.0
+        self._tick_area = 0.0
+        self._svc_marks: dict[str, tuple[float, float, float, int]] = {}
+        self.rows: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []  #: Marked moments (spikes, crashes, rollouts) for charts.
+        self.on_closed_answer = None  # set by the closed source
+
+    # --- hot path ------------------------------------------------------------------------------
+
+    def started(self, request) -> None:
+        now = self.env._now
+        self.flight_area += self.in_flight * (now - self.flight_t)
+        self.flight_t = now
+        self.in_flight += 1
+        self._tick_started += 1
+
+    def finished(self, request, ok: bool) -> None:
+        """The client has its answer (or an error)."""
+        if request.state != 0:  # already given up on (closed-model timeout)
+            return
+        request.state = 1
+        now = self.env._now
+        self.flight_area += self.in_flight * (now - self.flight_t)
+        self.flight_t = now
+        self.in_flight -= 1
+        latency = now - request.t0
+        timeout = self.timeouts[request.cls]
+        timed_out = timeout is not None and latency > timeout
+        if ok and not timed_out:
+            self._tick_ok += 1
+            self._tick_latencies.append(latency)
+        else:
+            self._tick_failed += 1
+        if request.t0 >= self.warmup_s:
+            stats = self.classes[request.cls]
+            stats.finished += 1
+            if timed_out:
+                stats.timeouts += 1
+                stats.sojourn_sum_s += timeout
+            else:
+                stats.sojourn_sum_s += latency
+                if ok:
+                    stats.ok += 1
+                    pending = stats.latency._pending
+                    pending.append(latency)
+                    if len(pending) >= 4096:
+                        stats.latency.flush()
+                else:
+                    stats.errors += 1
+        if request.user is not None:
+            request.user.source.answered(request)
+
+    def timed_out(self, request) -> None:
+        """A closed-model user gave up waiting (the request itself carries on in the system)."""
+        now = self.env._now
+        self.flight_area += self.in_flight * (now - self.flight_t)
+        self.flight_t = now
+        self.in_flight -= 1
+        self._tick_failed += 1
+        if request.t0 >= self.warmup_s:
+            stats = self.classes[request.cls]
+            stats.finished += 1
+            stats.timeouts += 1
+            stats.sojourn_sum_s += self.timeouts[request.cls]
+
+    def async_done(self, request, ok: bool) -> None:
+        """A fire-and-forget branch finished: its end-to-end latency from the request's start."""
+        if request.t0 >= self.warmup_s and ok:
+            self.classes[request.cls].async_latency.record(self.env._now - request.t0)
+
+    # --- warm-up and time series -----------------------------------------------------------------
+
+    def end_warmup(self) -> None:
+        now = self.env._now
+        self.flight_area += self.in_flight * (now - self.flight_t)
+        self.flight_t = now
+        self.flight_area = 0.0
+        for service in self.services.values():
+            for instance in service.all_instances():
+                instance.reset_statistics(now)
+            service.no_backend = 0
+        self.measuring = True
+
+    def _service_levels(self, service) -> tuple[float, float, float, int]:
+        busy = queue = system = 0.0
+        done = 0
+        now = self.env._now
+        for instance in service.all_instances():
+            instance.settle(now)
+            busy += instance.busy_area
+            queue += instance.queue_area
+            system += instance.system_area
+            done += instance.completed
+        return busy, queue, system, done
+
+    def tick(self, offered_total: int) -> None:
+        """Close the current time-series interval and write its row."""
+        now = self.env._now
+        dt = now - self._tick_t
+        if dt <= 0:
+            return
+        self.flight_area += self.in_flight * (now - self.flight_t)
+        self.flight_t = now
+        if self._tick_latencies:
+            add_to_hdr(self._hdr_template, self._tick_counts, np.asarray(self._tick_latencies))
+            self._tick_latencies.clear()
+        p50, p95, p99 = percentiles_from_counts(self._hdr_template, self._tick_counts, (50.0, 95.0, 99.0))
+        self._tick_counts[:] = 0
+        self._hdr_template.reset()
+        # in-flight time average over the interval (the area counter restarts at warm-up)
+        area_now = self.flight_area
+        in_flight_avg = (area_now - self._tick_area) / dt if area_now >= self._tick_area else area_now / max(now - self.warmup_s, dt)
+        self._tick_area = area_now
+        row: dict[str, Any] = {
+            "time_s": round(now, 9),
+            "offered_per_s": self._tick_started / dt,
+            "throughput_per_s": self._tick_ok / dt,
+            "errors_per_s": self._tick_failed / dt,
+            "latency_p50_s": p50,
+            "latency_p95_s": p95,
+            "latency_p99_s": p99,
+            "in_flight": in_flight_avg,
+        }
+        for name, service in self.services.items():
+            busy, queue, system, done = self._service_levels(service)
+            last = self._svc_marks.get(name, (0.0, 0.0, 0.0, 0))
+            if busy < last[0] or done < last[3]:  # statistics were reset at warm-up
+                last = (0.0, 0.0, 0.0, 0)
+            capacity = sum(inst.cores for inst in service.ready) or service.cores
+            row[f"utilisation.{name}"] = (busy - last[0]) / (capacity * dt)
+            row[f"queue.{name}"] = (queue - last[1]) / dt
+            row[f"instances.{name}"] = len(service.ready)
+            self._svc_marks[name] = (busy, queue, system, done)
+        self.rows.append(row)
+        self._tick_t = now
+        self._tick_started = self._tick_ok = self._tick_failed = 0
+
+    # --- the result --------------------------------------------------------------------------
+
+    def result(self, replication: int, duration_s: float) -> ReplicationResult:
+        now = self.env._now
+        measured = duration_s - self.warmup_s
+        self.flight_area += self.in_flight * (now - self.flight_t)
+        self.flight_t = now
+        classes: dict[str, dict[str, Any]] = {}
+        overall = LatencyHistogram()
+        totals = {"ok": 0, "errors": 0, "timeouts": 0, "finished": 0, "sojourn": 0.0}
+        histograms: dict[str, str] = {}
+        async_histograms: dict[str, str] = {}
+        for stats in self.classes:
+            classes[stats.name] = _class_summary(stats.ok, stats.errors, stats.timeouts, stats.latency, measured)
+            histograms[stats.name] = stats.latency.encode()
+            if stats.async_latency.count:
+                classes[stats.name]["async_latency_mean_s"] = stats.async_latency.mean_s
+                classes[stats.name]["async_latency_p95_s"] = stats.async_latency.percentile_s(95)
+                async_histograms[stats.name] = stats.async_latency.encode()
+            overall.merge(stats.latency)
+            totals["ok"] += stats.ok
+            totals["errors"] += stats.errors
+            totals["timeouts"] += stats.timeouts
+            totals["finished"] += stats.finished
+            totals["sojourn"] += stats.sojourn_sum_s
+        histograms["*"] = overall.encode()
+        overall_summary = _class_summary(totals["ok"], totals["errors"], totals["timeouts"], overall, measured)
+        services: dict[str, dict[str, Any]] = {}
+        for name, service in self.services.items():
+            instances = service.all_instances()
+            for instance in instances:
+                instance.settle(now)
+            core_seconds = sum(inst.cores * (now - max(inst.alive_since, self.warmup_s)) for inst in instances)
+            busy = sum(inst.busy_area for inst in instances)
+            services[name] = {
+                "instances": len(service.ready),
+                "utilisation": busy / core_seconds if core_seconds > 0 else 0.0,
+                "mean_queue_length": sum(inst.queue_area for inst in instances) / measured,
+                "mean_in_service": sum(inst.system_area for inst in instances) / measured,
+                "throughput_per_s": sum(inst.completed for inst in instances) / measured,
+                "rejections": sum(inst.rejected for inst in instances) + service.no_backend,
+            }
+        finished = totals["finished"]
+        system = {
+            "mean_in_flight": self.flight_area / measured,
+            "arrival_rate_per_s": finished / measured,
+            "mean_sojourn_s": totals["sojourn"] / finished if finished else math.nan,
+        }
+        system["littles_law_l"] = system["arrival_rate_per_s"] * system["mean_sojourn_s"] if finished else math.nan
+        return ReplicationResult(
+            replication=replication,
+            measured_s=measured,
+            classes=classes,
+            overall=overall_summary,
+            services=services,
+            system=system,
+            timeseries=self.rows,
+            histograms=histograms,
+            async_histograms=async_histograms,
+            events=self.events,
+        )
+
+
+def _class_summary(ok: int, errors: int, timeouts: int, latency: LatencyHistogram, measured_s: float) -> dict[str, Any]:
+    count = ok + errors + timeouts
+    out: dict[str, Any] = {
+        "requests": count,
+        "successes": ok,
+        "errors": errors,
+        "timeouts": timeouts,
+        "error_rate": (errors + timeouts) / count if count else 0.0,
+        "throughput_per_s": ok / measured_s,
+        "latency_mean_s": latency.mean_s,
+        "latency_min_s": latency.hdr.get_min_value() / 1e6 if latency.count else math.nan,
+        "latency_max_s": latency.hdr.get_max_value() / 1e6 if latency.count else math.nan,
+    }
+    for key, p in SUMMARY_PERCENTILES.items():
+        out[f"latency_{key}_s"] = latency.percentile_s(p)
+    return out

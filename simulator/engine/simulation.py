@@ -1,0 +1,137 @@
+"""One replication of one scenario: build the model on a SimPy environment, run it, measure it.
+
+Building follows the scenario: a :class:`~.service.ServiceRuntime` per service (with its
+instances), an :class:`~.callgraph.OperationPlan` per operation, the call graphs compiled into
+steps, then the workload source. The run is split into slices so a progress bar can follow it;
+warm-up ends and time-series intervals close at their scheduled times.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from ..scenario import model as m
+from .callgraph import Compiler, OperationPlan
+from .metrics import Recorder, ReplicationResult
+from .rng import Streams
+from .service import ServiceRuntime
+from .station import NORMAL
+from .workload import ClassPicker, ClosedSource, OpenSource, Request
+
+Progress = Callable[[float], None]  #: Called with the simulated seconds done so far.
+
+#: Hooks that extend a simulation after it is built (platforms, failures, autoscalers). Each is
+#: called as ``hook(simulation)`` before the run starts.
+Extension = Callable[["Simulation"], None]
+
+
+class _Tick:
+    __slots__ = ("callbacks", "_ok")
+
+    def __init__(self, callback):
+        self.callbacks = [callback]
+        self._ok = True
+
+
+class Simulation:
+    """The model of one replication, ready to run."""
+
+    def __init__(self, scenario: m.Scenario, replication: int = 0, extensions: list[Extension] | None = None):
+        self.scenario = scenario
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.streams = Streams(scenario.seed, replication)
+        env, streams = self.env, self.streams
+
+        self.services: dict[str, ServiceRuntime] = {}
+        for name, spec in scenario.services.items():
+            self.services[name] = ServiceRuntime(env, name, spec, _index_sampler(streams(f"lb:{name}")))
+
+        self.operations: dict[tuple[str, str], OperationPlan] = {}
+        for sname, spec in scenario.services.items():
+            for oname, op in spec.operations.items():
+                sampler = op.service_time.sampler(streams(f"service:{sname}.{oname}"))
+                self.operations[(sname, oname)] = OperationPlan(sname, oname, sampler, op.service_time.mean)
+
+        class_names = list(scenario.classes)
+        self.timeouts = [scenario.classes[c].timeout_s for c in class_names]
+        self.recorder = Recorder(env, class_names, self.timeouts, self.services, scenario.warmup_s, scenario.metrics_interval_s)
+        compiler = Compiler(env, scenario, self.services, self.operations, streams, self.recorder.async_done)
+        for (sname, oname), plan in self.operations.items():
+            plan.calls = compiler.steps(scenario.services[sname].operations[oname].calls, f"services.{sname}.operations.{oname}.calls")
+        self.roots = []
+        for cname in class_names:
+            spec = scenario.classes[cname]
+            root = compiler.route(spec.route, f"classes.{cname}.route") if spec.route else compiler.steps(spec.calls, f"classes.{cname}.calls")
+            self.roots.append(root)
+
+        workload = scenario.workload
+        mix = workload.mix or {class_names[0]: 1.0}
+        picker = ClassPicker([mix.get(c, 0.0) for c in class_names], streams("mix"))
+        if isinstance(workload, m.OpenWorkload):
+            self.source = OpenSource(env, workload, picker, self._begin, streams)
+        else:
+            self.source = ClosedSource(env, workload, picker, self._begin, streams, self.timeouts)
+            self.source.on_timeout = self.recorder.timed_out
+        for extend in extensions or []:
+            extend(self)
+
+    def _begin(self, request: Request) -> None:
+        self.recorder.started(request)
+        self.roots[request.cls].start(request, self.recorder.finished, None)
+
+    def mark(self, kind: str, **details) -> None:
+        """Record a moment for the charts (a spike, a crash, a rollout step)."""
+        self.recorder.events.append({"time_s": self.env.now, "kind": kind, **details})
+
+    def at(self, time_s: float, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` at simulated time ``time_s``."""
+        self.env.schedule(_Tick(lambda _event: callback()), NORMAL, max(0.0, time_s - self.env.now))
+
+    def run(self, progress: Progress | None = None, slices: int = 50) -> ReplicationResult:
+        scenario = self.scenario
+        env = self.env
+        started = time.perf_counter()
+        self.source.start()
+        if scenario.warmup_s > 0:
+            self.at(scenario.warmup_s, self.recorder.end_warmup)
+        for spike in getattr(scenario.workload, "spikes", []):
+            self.at(spike.at_s, lambda s=spike: self.mark("spike", factor=s.factor, duration_s=s.duration_s))
+        interval = scenario.metrics_interval_s
+        n_ticks = int(scenario.duration_s / interval + 1e-9)
+
+        def tick(event, count=[0]) -> None:  # one self-rescheduling event, not one per interval
+            self.recorder.tick(self.source.offered)
+            count[0] += 1
+            if count[0] < n_ticks:
+                env.schedule(event, NORMAL, interval)
+                event.callbacks = [tick]
+
+        env.schedule(_Tick(tick), NORMAL, interval)
+        step = scenario.duration_s / slices
+        for i in range(1, slices + 1):
+            env.run(until=scenario.duration_s if i == slices else i * step)
+            if progress:
+                progress(env.now)
+        if n_ticks * interval < scenario.duration_s - 1e-9:
+            self.recorder.tick(self.source.offered)  # a last partial interval
+        result = self.recorder.result(self.replication, scenario.duration_s)
+        result.wall_time_s = time.perf_counter() - started
+        result.events_processed = next(env._eid)
+        return result
+
+
+def _index_sampler(rng: np.random.Generator) -> Callable[[int], int]:
+    def pick(n: int) -> int:
+        return int(rng.integers(n))
+
+    return pick
+
+
+def simulate(scenario: m.Scenario, replication: int = 0, progress: Progress | None = None, extensions: list[Extension] | None = None) -> ReplicationResult:
+    """Build and run one replication of ``scenario``."""
+    return Simulation(scenario, replication, extensions).run(progress)

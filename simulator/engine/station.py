@@ -1,0 +1,243 @@
+"""An instance of a service as a queueing station: cores, concurrency slots and a bounded queue.
+
+A request admitted to an instance holds one of its ``concurrency`` slots (a worker thread, a
+connection) for the whole operation, including while it waits on downstream calls; its CPU work
+runs on one of ``cores`` servers, first come first served. With the default ``concurrency ==
+cores`` and no downstream calls this is exactly an M/G/c queue. Requests that find every slot
+busy wait in a queue of at most ``queue_capacity``; beyond that they are rejected at once (HTTP
+503), as a server with a full accept backlog does.
+
+Speed: a visit is its own SimPy event. Instead of a generator process per request (which costs a
+process object, an initialise event and a resume per step), a station schedules the visit object
+itself with ``env.schedule`` and handles its completion in a callback. SimPy's scheduler only
+needs an event to have ``callbacks`` and ``_ok``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .callgraph import OperationPlan
+
+NORMAL = 1  #: SimPy's priority for ordinary events.
+
+Continuation = Callable[[Any, bool], None]  #: ``k(request, ok)``: what to do when a step ends.
+
+
+class Visit:
+    """One request's stay at one instance; also the SimPy event for its next timed step."""
+
+    __slots__ = ("callbacks", "_ok", "request", "operation", "k", "instance", "enqueued_at", "ok", "hop")
+
+    def __init__(self, request: Any, operation: "OperationPlan", k: Continuation, hop: Callable[[], float] | None):
+        self.callbacks: list | None = None
+        self._ok = True
+        self.request = request
+        self.operation = operation
+        self.k = k
+        self.instance: Instance | None = None
+        self.enqueued_at = 0.0
+        self.ok = True
+        self.hop = hop
+
+
+class CpuTask:
+    """A stretch of CPU work inside an operation (a ``work`` step after some calls)."""
+
+    __slots__ = ("callbacks", "_ok", "request", "k", "duration", "enqueued_at")
+
+    def __init__(self, request: Any, k: Continuation, duration: float):
+        self.callbacks: list | None = None
+        self._ok = True
+        self.request = request
+        self.k = k
+        self.duration = duration
+        self.enqueued_at = 0.0
+
+
+class Instance:
+    """One running copy of a service."""
+
+    __slots__ = (
+        "env", "service", "index", "cores", "concurrency", "queue_capacity", "ready",
+        "in_service", "waiting", "cores_busy", "cpu_waiting",
+        "busy_area", "busy_t", "queue_area", "queue_t", "system_area", "system_t",
+        "completed", "rejected", "failed", "_schedule", "_cpu_done_cb", "_respond_cb", "_task_done_cb",
+        "alive_since",
+    )
+
+    def __init__(self, env, service, index: int, cores: int, concurrency: int, queue_capacity: int | None):
+        self.env = env
+        self.service = service
+        self.index = index
+        self.cores = cores
+        self.concurrency = concurrency
+        self.queue_capacity = queue_capacity if queue_capacity is not None else -1
+        self.ready = True  #: Serves traffic (platform models start instances not ready).
+        self.alive_since = env.now
+        self.in_service = 0  # requests holding a slot
+        self.waiting: deque = deque()  # requests waiting for a slot
+        self.cores_busy = 0
+        self.cpu_waiting: deque = deque()  # CPU work waiting for a core
+        # time-weighted integrals: area = integral of level dt, updated on each change
+        self.busy_area = 0.0
+        self.busy_t = env.now
+        self.queue_area = 0.0
+        self.queue_t = env.now
+        self.system_area = 0.0
+        self.system_t = env.now
+        self.completed = 0
+        self.rejected = 0
+        self.failed = 0
+        self._schedule = env.schedule
+        self._cpu_done_cb = [self._cpu_done]
+        self._respond_cb = [self._respond]  # shared lists: SimPy reads, never mutates, them
+        self._task_done_cb = [self._task_done]
+
+    # --- admission ---------------------------------------------------------------------------
+
+    def admit(self, visit: Visit) -> None:
+        """A request arrives: take a slot, wait in the queue, or be rejected."""
+        now = self.env._now
+        visit.instance = self
+        self.system_area += (self.in_service + len(self.waiting)) * (now - self.system_t)
+        self.system_t = now
+        if self.in_service < self.concurrency:
+            self.in_service += 1
+            self._begin(visit, now)
+        elif self.queue_capacity < 0 or len(self.waiting) < self.queue_capacity:
+            self.queue_area += len(self.waiting) * (now - self.queue_t)
+            self.queue_t = now
+            visit.enqueued_at = now
+            self.waiting.append(visit)
+        else:
+            self.rejected += 1
+            visit.ok = False
+            self._reply(visit)
+
+    def _begin(self, visit: Visit, now: float) -> None:
+        """Start an admitted request: its CPU work first."""
+        duration = visit.operation.service_time()
+        if duration <= 0.0:
+            self._after_cpu(visit)
+            return
+        if self.cores_busy < self.cores:
+            self.busy_area += self.cores_busy * (now - self.busy_t)
+            self.busy_t = now
+            self.cores_busy += 1
+            visit.callbacks = self._cpu_done_cb
+            self._schedule(visit, NORMAL, duration)
+        else:
+            visit.enqueued_at = duration  # remembered until a core frees up
+            self.cpu_waiting.append(visit)
+
+    def _cpu_done(self, visit: Visit) -> None:
+        self._free_core()
+        self._after_cpu(visit)
+
+    def _free_core(self) -> None:
+        now = self.env._now
+        self.busy_area += self.cores_busy * (now - self.busy_t)
+        self.busy_t = now
+        self.cores_busy -= 1
+        if self.cpu_waiting:
+            nxt = self.cpu_waiting.popleft()
+            self.cores_busy += 1
+            if isinstance(nxt, CpuTask):
+                nxt.callbacks = self._task_done_cb
+                self._schedule(nxt, NORMAL, nxt.duration)
+            else:
+                nxt.callbacks = self._cpu_done_cb
+                self._schedule(nxt, NORMAL, nxt.enqueued_at)
+
+    def _after_cpu(self, visit: Visit) -> None:
+        calls = visit.operation.calls
+        if calls is None:
+            self._finish(visit)
+        else:
+            calls.start(visit.request, _Resume(self, visit), self)
+
+    # --- CPU work between calls ----------------------------------------------------------------
+
+    def work(self, request: Any, duration: float, k: Continuation) -> None:
+        """Run ``duration`` seconds of CPU for a request that already holds a slot here."""
+        task = CpuTask(request, k, duration)
+        if self.cores_busy < self.cores:
+            now = self.env._now
+            self.busy_area += self.cores_busy * (now - self.busy_t)
+            self.busy_t = now
+            self.cores_busy += 1
+            task.callbacks = self._task_done_cb
+            self._schedule(task, NORMAL, duration)
+        else:
+            self.cpu_waiting.append(task)
+
+    def _task_done(self, task: CpuTask) -> None:
+        self._free_core()
+        task.k(task.request, True)
+
+    # --- completion ----------------------------------------------------------------------------
+
+    def _finish(self, visit: Visit) -> None:
+        """The operation is over: free the slot, admit the next waiting request, answer."""
+        now = self.env._now
+        self.system_area += (self.in_service + len(self.waiting)) * (now - self.system_t)
+        self.system_t = now
+        if visit.ok:
+            self.completed += 1
+        else:
+            self.failed += 1
+        if self.waiting:
+            self.queue_area += len(self.waiting) * (now - self.queue_t)
+            self.queue_t = now
+            self._begin(self.waiting.popleft(), now)
+        else:
+            self.in_service -= 1
+        self._reply(visit)
+
+    def _reply(self, visit: Visit) -> None:
+        hop = visit.hop
+        if hop is None:
+            visit.k(visit.request, visit.ok)
+        else:
+            visit.callbacks = self._respond_cb
+            self._schedule(visit, NORMAL, hop())
+
+    @staticmethod
+    def _respond(visit: Visit) -> None:
+        visit.k(visit.request, visit.ok)
+
+    # --- statistics ----------------------------------------------------------------------------
+
+    def settle(self, now: float) -> None:
+        """Bring the time-weighted integrals up to ``now`` (before reading or resetting them)."""
+        self.busy_area += self.cores_busy * (now - self.busy_t)
+        self.busy_t = now
+        self.queue_area += len(self.waiting) * (now - self.queue_t)
+        self.queue_t = now
+        self.system_area += (self.in_service + len(self.waiting)) * (now - self.system_t)
+        self.system_t = now
+
+    def reset_statistics(self, now: float) -> None:
+        """Forget what was measured so far (end of warm-up)."""
+        self.settle(now)
+        self.busy_area = self.queue_area = self.system_area = 0.0
+        self.completed = self.rejected = self.failed = 0
+
+
+class _Resume:
+    """Continuation after an operation's downstream calls: record failure, then finish the visit."""
+
+    __slots__ = ("instance", "visit")
+
+    def __init__(self, instance: Instance, visit: Visit):
+        self.instance = instance
+        self.visit = visit
+
+    def __call__(self, request: Any, ok: bool) -> None:
+        if not ok:
+            self.visit.ok = False
+        self.instance._finish(self.visit)

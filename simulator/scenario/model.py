@@ -1,0 +1,253 @@
+"""The scenario file format, as pydantic models.
+
+A scenario says what load arrives (``workload``), what kinds of request there are and what each
+one calls (``classes``), the services that do the work (``services``), and optionally several
+``variants`` of the same system to compare under the same load. Units are written in strings
+(``250ms``, ``100/s``) and converted here; unknown keys are errors.
+
+Cross-field rules that need the whole file (calls to defined services, mix sums to 1, no cycles)
+live in :mod:`simulator.scenario.checks`, so this module stays a plain description of the format.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from ..distributions import ZERO, Distribution
+from ..units import parse_duration, parse_rate
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(json_schema_extra={"examples": ["250ms", "2s", "1.5m"]})]
+RatePerS = Annotated[float, BeforeValidator(parse_rate), Field(json_schema_extra={"examples": ["100/s", "6000/min"]})]
+
+
+class Strict(BaseModel):
+    """Base for every scenario section: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+
+
+# --- workload ------------------------------------------------------------------------------------
+
+
+class RatePoint(Strict):
+    """From ``at`` on, the arrival rate is ``rate``; with ``ramp`` it changes linearly over that time."""
+
+    at_s: Seconds = Field(alias="at", ge=0)
+    rate_per_s: RatePerS = Field(alias="rate", ge=0)
+    ramp_s: Seconds = Field(default=0.0, alias="ramp", ge=0, description="time to move linearly from the previous rate")
+
+
+class Spike(Strict):
+    """A burst on top of the base rate: the rate is multiplied by ``factor`` for ``duration``."""
+
+    at_s: Seconds = Field(alias="at", ge=0)
+    duration_s: Seconds = Field(alias="duration", gt=0)
+    factor: float = Field(gt=0, description="multiplier of the base rate during the spike, e.g. 4")
+    ramp_s: Seconds = Field(default=0.0, alias="ramp", ge=0)
+
+
+class OpenWorkload(Strict):
+    """Requests arrive on their own schedule, whatever the system does (an open queueing model)."""
+
+    type: Literal["open"] = "open"
+    arrivals: Literal["poisson", "deterministic"] = Field(
+        default="poisson", description="inter-arrival times: exponential (Poisson process) or constant"
+    )
+    rate_per_s: RatePerS | None = Field(default=None, alias="rate", gt=0, description="constant arrival rate")
+    profile: list[RatePoint] | None = Field(
+        default=None, description="piecewise-constant or ramped rate over time (replaces `rate`)"
+    )
+    spikes: list[Spike] = Field(default_factory=list, description="bursts multiplying the rate")
+    mix: dict[str, float] | None = Field(default=None, description="share of each request class; sums to 1")
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> "OpenWorkload":
+        if self.rate_per_s is None and not self.profile:
+            raise ValueError("an open workload needs `rate` (e.g. 100/s) or a `profile`")
+        if self.rate_per_s is not None and self.profile:
+            raise ValueError("give either `rate` or `profile`, not both")
+        if self.profile:
+            times = [p.at_s for p in self.profile]
+            if times[0] != 0:
+                raise ValueError("the first profile point must be `at: 0s`")
+            if any(b <= a for a, b in zip(times, times[1:])):
+                raise ValueError("profile points must have increasing `at` times")
+        return self
+
+
+class ClosedWorkload(Strict):
+    """A fixed population of users, each waiting for its response and thinking before the next."""
+
+    type: Literal["closed"]
+    users: int = Field(ge=1, description="number of concurrent users (Locust's -u)")
+    think_time: Distribution = Field(default=ZERO, description="pause between a response and the next request")
+    spawn_rate_per_s: RatePerS | None = Field(
+        default=None, alias="spawn_rate", gt=0, description="users started per second (Locust's -r); all at once if absent"
+    )
+    mix: dict[str, float] | None = None
+
+
+Workload = Annotated[Union[OpenWorkload, ClosedWorkload], Field(discriminator="type")]
+
+
+def _default_open(value: Any) -> Any:
+    if isinstance(value, dict) and "type" not in value:
+        return {**value, "type": "open"}
+    return value
+
+
+# --- call graphs ---------------------------------------------------------------------------------
+
+
+class Call(Strict):
+    """A call to ``service.operation`` (or just ``service`` for its only operation)."""
+
+    call: str = Field(description="target as `service.operation` or `service`")
+    mode: Literal["sync", "async"] = Field(
+        default="sync", description="sync waits for the response; async is fire-and-forget"
+    )
+    probability: float = Field(default=1.0, gt=0, le=1, description="chance the call is made at all")
+    repeat_probability: float = Field(
+        default=0.0, ge=0, lt=1, description="after the call, make it again with this chance (feedback loops)"
+    )
+
+
+class Parallel(Strict):
+    """Fan-out: every branch starts at once; the step ends when all have answered."""
+
+    parallel: list["Step"] = Field(min_length=1)
+    probability: float = Field(default=1.0, gt=0, le=1)
+
+
+class Delay(Strict):
+    """Time that passes without using a core (I/O, an external API with known latency)."""
+
+    delay: Distribution
+    probability: float = Field(default=1.0, gt=0, le=1)
+
+
+class Work(Strict):
+    """CPU work on the current service between calls (takes a core)."""
+
+    work: Distribution
+    probability: float = Field(default=1.0, gt=0, le=1)
+
+
+def _shorthand_step(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"call": value}
+    return value
+
+
+Step = Annotated[Union[Call, Parallel, Delay, Work], BeforeValidator(_shorthand_step)]
+Parallel.model_rebuild()
+
+
+class Operation(Strict):
+    """What an instance does for one request: CPU work first, then its downstream calls in order."""
+
+    service_time: Distribution = Field(
+        default=ZERO, description="CPU demand of the operation itself, served on one of the instance's cores"
+    )
+    calls: list[Step] = Field(default_factory=list, description="downstream steps, after the CPU work")
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+class Service(Strict):
+    """A deployable: ``instances`` copies behind a load balancer, each with cores, slots and a queue."""
+
+    instances: int = Field(default=1, ge=1)
+    cores: int = Field(default=1, ge=1, description="CPU servers per instance")
+    concurrency: int | None = Field(
+        default=None, ge=1, description="requests an instance works on at once (threads/slots); default = cores"
+    )
+    queue: int | None = Field(
+        default=None, ge=0, description="requests an instance holds waiting for a slot; full -> rejected; default unbounded"
+    )
+    load_balancing: Literal["round_robin", "least_connections", "random"] = "round_robin"
+    operations: dict[str, Operation] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_operation(cls, value: Any) -> Any:
+        """``service_time:`` directly on a service means one operation called ``default``."""
+        if isinstance(value, dict) and "operations" not in value and ("service_time" in value or "calls" in value):
+            value = dict(value)
+            op = {k: value.pop(k) for k in ("service_time", "calls") if k in value}
+            value["operations"] = {"default": op}
+        return value
+
+
+# --- request classes -----------------------------------------------------------------------------
+
+
+class Route(Strict):
+    """Markov routing (a Jackson network): where a request starts and where it goes after each visit."""
+
+    start: dict[str, float] = Field(description="first service -> probability")
+    after: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="service -> {next service: probability}; the remainder leaves"
+    )
+
+
+class RequestClass(Strict):
+    """A kind of request (like a Locust task): its call graph, timeout and how its latency is judged."""
+
+    calls: list[Step] = Field(default_factory=list, description="what the client calls, in order")
+    route: Route | None = Field(default=None, description="probabilistic routing instead of `calls`")
+    timeout_s: Seconds | None = Field(default=None, alias="timeout", gt=0, description="client gives up after this")
+
+    @model_validator(mode="after")
+    def _calls_or_route(self) -> "RequestClass":
+        if bool(self.calls) == bool(self.route):
+            raise ValueError("a request class needs either `calls` or `route`")
+        return self
+
+
+# --- the scenario --------------------------------------------------------------------------------
+
+
+class Network(Strict):
+    """The network between the client and services and between services."""
+
+    latency: Distribution = Field(default=ZERO, description="one-way latency of each hop (request and response)")
+
+
+class Variant(Strict):
+    """One design to compare: the base scenario with some fields replaced (dotted paths)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    set: dict[str, Any] = Field(default_factory=dict, description="dotted path -> value, e.g. services.api.instances: 4")
+
+
+class Scenario(Strict):
+    """A whole scenario file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="used for the results folder")
+    description: str = ""
+    seed: int = Field(default=1, ge=0)
+    duration_s: Seconds = Field(alias="duration", gt=0, description="simulated time of each replication, warm-up included")
+    warmup_s: Seconds = Field(default=0.0, alias="warmup", ge=0, description="initial time whose data is discarded")
+    replications: int = Field(default=1, ge=1, le=1000)
+    metrics_interval_s: Seconds = Field(default=1.0, alias="metrics_interval", gt=0, description="time-series step")
+    workload: Annotated[Workload, BeforeValidator(_default_open)]
+    network: Network = Field(default_factory=Network)
+    classes: dict[str, RequestClass] = Field(min_length=1, description="request classes by name")
+    services: dict[str, Service] = Field(min_length=1)
+    variants: list[Variant] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> "Scenario":
+        if self.warmup_s >= self.duration_s:
+            raise ValueError(f"warmup ({self.warmup_s:g}s) must be shorter than duration ({self.duration_s:g}s)")
+        return self
+
+    @property
+    def measured_s(self) -> float:
+        """Length of the measurement window (duration minus warm-up)."""
+        return self.duration_s - self.warmup_s
