@@ -1,0 +1,30 @@
+"""Where a service finds its dependencies: environment variables set by the deployment."""
+
+from __future__ import annotations
+
+import os
+
+
+def database_url() -> str:
+    """PostgreSQL DSN (``ARCHSIM_DATABASE_URL``)."""
+    return os.environ["ARCHSIM_DATABASE_URL"]
+
+
+def broker_url() -> str:
+    """Redis URL (``ARCHSIM_BROKER_URL``)."""
+    return os.environ["ARCHSIM_BROKER_URL"]
+
+
+def service_urls(capability: str) -> list[str]:
+    """Base URLs of another capability's replicas (``ARCHSIM_<CAPABILITY>_URL``, comma-separated)."""
+    raw = os.environ[f"ARCHSIM_{capability.upper()}_URL"]
+    return [url.strip().rstrip("/") for url in raw.split(",") if url.strip()]
+
+
+def upstreams() -> list[tuple[str, list[str]]]:
+    """Gateway routes (``ARCHSIM_UPSTREAMS``): ``prefix=url,url;prefix=url``, most specific first."""
+    routes = []
+    for entry in filter(None, os.environ.get("ARCHSIM_UPSTREAMS", "").split(";")):
+        prefix, _, urls = entry.partition("=")
+        routes.append((prefix.strip(), [u.strip().rstrip("/") for u in urls.split(",") if u.strip()]))
+    return routes
