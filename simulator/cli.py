@@ -1,0 +1,274 @@
+"""The ``archsim`` command.
+
+Every user-facing failure is an :class:`~simulator.errors.ArchsimError`: it is printed as one line
+(``error: <file>:<line>: <field>: <what is expected>``) and the exit code is 2. Tracebacks are for
+bugs only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import ArchsimError
+from .units import format_duration
+
+app = typer.Typer(
+    name="archsim",
+    help="Architecture trade-off simulator: compare monoliths, microservices, event-driven and space-based designs on VMs or containers, in numbers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+stdout = Console(width=None if sys.stdout.isatty() else 160)
+stderr = Console(stderr=True)
+
+DEFAULT_RESULTS = Path("results")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"archsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """archsim: numbers instead of opinions."""
+
+
+# --- validate / schema ---------------------------------------------------------------------------
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) -> None:
+    """Check a scenario file; print what it defines or one line saying what is wrong."""
+    from .scenario import load_scenario
+
+    loaded = load_scenario(file)
+    base = loaded.base
+    names = ", ".join(v.name for v in loaded.variants)
+    print(
+        f"{file}: ok: scenario '{base.name}', {len(base.services)} service(s), {len(base.classes)} request class(es), "
+        f"{len(loaded.variants)} variant(s) ({names})"
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (point your editor's YAML plugin at it)."""
+    from .scenario.model import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
+
+
+# --- run -----------------------------------------------------------------------------------------
+
+
+def _value(block: dict[str, Any], key: str) -> tuple[float | None, float | None]:
+    item = block.get(key) or {}
+    return item.get("mean"), item.get("ci95")
+
+
+def _fmt_latency(block: dict[str, Any], key: str) -> str:
+    mean, ci = _value(block, key)
+    if mean is None:
+        return "-"
+    return format_duration(mean) + (f" ±{format_duration(ci)}" if ci is not None else "")
+
+
+def _fmt_number(block: dict[str, Any], key: str, spec: str = ".1f") -> str:
+    mean, ci = _value(block, key)
+    if mean is None:
+        return "-"
+    return format(mean, spec) + (f" ±{format(ci, spec)}" if ci is not None else "")
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    """One row per variant: throughput, latency percentiles, errors, busiest service."""
+    table = Table(title=f"{summary['scenario']['name']}: {summary['replications']} replication(s), means ± 95% CI", title_justify="left")
+    for column in ("variant", "throughput/s", "mean", "p50", "p95", "p99", "errors", "busiest service"):
+        table.add_column(column, justify="left" if column in ("variant", "busiest service") else "right")
+    for name, variant in summary["variants"].items():
+        overall = variant["overall"]
+        services = variant["services"]
+        busiest = max(services.items(), key=lambda kv: kv[1]["utilisation"]["mean"] or 0.0) if services else None
+        busy = f"{busiest[0]} {busiest[1]['utilisation']['mean']:.0%}" if busiest else "-"
+        error_rate = overall.get("error_rate", {}).get("mean") or 0.0
+        table.add_row(
+            name,
+            _fmt_number(overall, "throughput_per_s"),
+            _fmt_latency(overall, "latency_mean_s"),
+            _fmt_latency(overall, "latency_p50_s"),
+            _fmt_latency(overall, "latency_p95_s"),
+            _fmt_latency(overall, "latency_p99_s"),
+            f"{error_rate:.2%}",
+            busy,
+        )
+    return table
+
+
+def _compact(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary without histograms and per-replication values (for ``--json``)."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ("histograms", "async_histograms", "values")}
+        return value
+
+    return strip(summary)
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: path=value (repeatable), e.g. services.api.instances=4.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Override the scenario's seed.")] = None,
+    replications: Annotated[Optional[int], typer.Option(help="Override the number of replications.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Run directory (default: results/<scenario>/<timestamp>).")] = None,
+    variant: Annotated[Optional[list[str]], typer.Option(help="Run only this variant (repeatable).")] = None,
+    jobs: Annotated[str, typer.Option(help="Worker processes for replications: a number or 'auto'.")] = "1",
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw the comparison charts into the run directory.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table; print the run directory only.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+) -> None:
+    """Simulate a scenario (every variant, every replication) and write a run directory."""
+    from .engine.experiment import default_jobs
+    from .results.rundir import default_run_dir
+    from .runner import run_scenario
+    from .scenario import load_scenario
+
+    loaded = load_scenario(file, set_ or [], seed=seed, replications=replications)
+    if variant:
+        unknown = [v for v in variant if v not in {x.name for x in loaded.variants}]
+        if unknown:
+            raise ArchsimError(f"{file}: --variant {unknown[0]}: no such variant; the file has: {', '.join(v.name for v in loaded.variants)}")
+    try:
+        n_jobs = default_jobs() if jobs == "auto" else int(jobs)
+        if n_jobs < 1:
+            raise ValueError
+    except ValueError:
+        raise ArchsimError(f"--jobs: expected a positive number or 'auto', got {jobs!r}") from None
+    run_dir = out if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
+    show = not quiet and not as_json and sys.stderr.isatty()
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=stderr, disable=not show, transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_progress(name: str, done: float, total: float) -> None:
+        if name not in tasks:
+            tasks[name] = progress.add_task(name, total=total)
+        progress.update(tasks[name], completed=done)
+
+    with progress:
+        try:
+            summary = run_scenario(loaded, run_dir, jobs=n_jobs, progress=on_progress, only=variant)
+        except KeyboardInterrupt:
+            stderr.print(f"interrupted: partial results in {run_dir}")
+            raise typer.Exit(130)
+    if charts:
+        _draw_charts(run_dir, quiet or as_json)
+    if as_json:
+        print(json.dumps(_compact(summary), indent=2))
+    elif quiet:
+        print(run_dir)
+    else:
+        stdout.print(summary_table(summary))
+        stdout.print(f"results: {run_dir}")
+
+
+def _draw_charts(run_dir: Path, quiet: bool) -> None:
+    try:
+        from .charts import draw_all
+    except ImportError:
+        return
+    made = draw_all(run_dir)
+    if not quiet and made:
+        stderr.print(f"charts: {len(made)} file(s) in {run_dir / 'charts'}")
+
+
+# --- analytic ------------------------------------------------------------------------------------
+
+
+@app.command()
+def analytic(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file (a product-form network).")],
+    simulate_too: Annotated[bool, typer.Option("--simulate/--no-simulate", help="Also simulate and print theory beside simulation.")] = True,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: path=value (repeatable).")] = None,
+    replications: Annotated[Optional[int], typer.Option(help="Override the number of replications.")] = None,
+) -> None:
+    """Queueing theory for a scenario that is a product-form network (M/M/c, Jackson, closed MVA)."""
+    from .analysis.scenario import analyse, comparison_rows
+    from .scenario import load_scenario
+
+    loaded = load_scenario(file, set_ or [], replications=replications)
+    table = Table(title=f"{loaded.base.name}: theory vs simulation", title_justify="left")
+    for column in ("variant", "metric", "theory", "simulation (mean ± 95% CI)", "diff"):
+        table.add_column(column, justify="left" if column in ("variant", "metric") else "right")
+    for variant in loaded.variants:
+        theory = analyse(variant.scenario, loaded.file)
+        simulated = None
+        if simulate_too:
+            from .engine.experiment import aggregate, run_variant
+
+            simulated = aggregate(variant, run_variant(variant, variant.scenario.replications))
+        for metric, expected, measured, ci in comparison_rows(theory, simulated):
+            diff = f"{(measured - expected) / expected:+.1%}" if measured is not None and expected else "-"
+            shown = "-" if measured is None else (f"{measured:.5g}" + (f" ± {ci:.2g}" if ci else ""))
+            table.add_row(variant.name, metric, f"{expected:.5g}", shown, diff)
+    stdout.print(table)
+
+
+# --- sub-applications ----------------------------------------------------------------------------
+
+
+def _register_subcommands() -> None:
+    try:
+        from .deploy.cli import app as deploy_app
+    except ImportError:  # pragma: no cover - the package ships it
+        return
+    app.add_typer(deploy_app, name="deploy", help="Build and run the real reference services in containers.")
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    """Console entry point: run the app, turning user errors into one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except ArchsimError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Variants x replications: run them, and turn replications into means with confidence intervals.
+
+Each replication is independent (its own seed stream); each variant uses the same streams as the
+others (common random numbers). A metric's summary is the mean over replications with a 95%
+Student-t confidence interval: ``mean +/- t(0.975, R-1) * s / sqrt(R)``. With one replication
+there is no interval (``ci95`` is ``null``). Replications can run in parallel processes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..scenario.load import Variant
+from .histogram import new_hdr
+from .metrics import ReplicationResult
+from .simulation import Extension, simulate
+
+#: Extensions applied to every simulation (platforms, failures...), registered by other packages.
+EXTENSIONS: list[Callable[[Any], list[Extension]]] = []
+
+
+def estimate(values: list[float]) -> dict[str, Any]:
+    """Mean, 95% Student-t half-width and bounds of per-replication values (NaNs ignored)."""
+    clean = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    n = len(clean)
+    if n == 0:
+        return {"mean": None, "ci95": None, "low": None, "high": None, "n": 0, "values": values}
+    mean = float(np.mean(clean))
+    if n < 2:
+        return {"mean": mean, "ci95": None, "low": None, "high": None, "n": n, "values": values}
+    sd = float(np.std(clean, ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+    return {"mean": mean, "ci95": half, "low": mean - half, "high": mean + half, "n": n, "values": values}
+
+
+def _aggregate_block(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = blocks[0].keys()
+    return {key: estimate([_as_float(block.get(key)) for block in blocks]) for key in keys}
+
+
+def _as_float(value: Any) -> float:
+    if value is None:
+        return math.nan
+    return float(value)
+
+
+def merge_histograms(encodings: list[str]) -> str:
+    """One HDR encoding holding every replication's values."""
+    merged = new_hdr()
+    for text in encodings:
+        if text:
+            merged.decode_and_add(text)
+    return merged.encode().decode("ascii")
+
+
+def aggregate(variant: Variant, results: list[ReplicationResult]) -> dict[str, Any]:
+    """The summary of one variant over its replications (the ``variants.<name>`` block of summary.json)."""
+    class_names = list(results[0].classes)
+    service_names = list(results[0].services)
+    out: dict[str, Any] = {
+        "description": variant.description,
+        "replications": len(results),
+        "measured_s": results[0].measured_s,
+        "overall": _aggregate_block([r.overall for r in results]),
+        "classes": {c: _aggregate_block([r.classes[c] for r in results]) for c in class_names},
+        "services": {s: _aggregate_block([r.services[s] for r in results]) for s in service_names},
+        "system": _aggregate_block([r.system for r in results]),
+        "histograms": {
+            name: merge_histograms([r.histograms.get(name, "") for r in results]) for name in results[0].histograms
+        },
+        "async_histograms": {
+            name: merge_histograms([r.async_histograms.get(name, "") for r in results]) for name in results[0].async_histograms
+        },
+        "events": results[0].events,
+        "wall_time_s": sum(r.wall_time_s for r in results),
+        "events_processed": sum(r.events_processed for r in results),
+    }
+    return out
+
+
+def _run_one(args: tuple[Variant, int]) -> ReplicationResult:
+    variant, replication = args
+    extensions = [ext for factory in EXTENSIONS for ext in factory(variant.scenario)]
+    return simulate(variant.scenario, replication, extensions=extensions)
+
+
+def run_variant(
+    variant: Variant,
+    replications: int,
+    *,
+    jobs: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+) -> list[ReplicationResult]:
+    """All replications of one variant; ``on_progress`` gets simulated seconds done (cumulative)."""
+    duration = variant.scenario.duration_s
+    if jobs <= 1 or replications == 1:
+        results = []
+        for rep in range(replications):
+            extensions = [ext for factory in EXTENSIONS for ext in factory(variant.scenario)]
+            base = rep * duration
+            progress = (lambda t, base=base: on_progress(base + t)) if on_progress else None
+            results.append(simulate(variant.scenario, rep, progress=progress, extensions=extensions))
+        return results
+    results_by_rep: dict[int, ReplicationResult] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, replications)) as pool:
+        for result in pool.map(_run_one, [(variant, rep) for rep in range(replications)]):
+            results_by_rep[result.replication] = result
+            if on_progress:
+                on_progress(len(results_by_rep) * duration)
+    return [results_by_rep[r] for r in range(replications)]
+
+
+def default_jobs() -> int:
+    """Worker processes to use when asked for ``--jobs auto``: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,99 @@
+"""Run a loaded scenario into a run directory: every variant, every replication, then the files.
+
+This is the one place that ties the engine to the results: it writes ``summary.json`` with status
+``running`` before simulating, rewrites it after each variant, and on failure or Ctrl-C writes the
+status, the error and whatever variants had finished, so no run loses its results silently.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .engine.experiment import aggregate, run_variant
+from .results import rundir
+from .scenario.load import LoadedScenario
+
+#: ``progress(variant_name, simulated_seconds_done, simulated_seconds_total)``
+ProgressCallback = Callable[[str, float, float], None]
+
+
+def resolved_scenarios(loaded: LoadedScenario) -> dict[str, Any]:
+    """Each variant's fully validated scenario with defaults filled in (for ``resolved.json``)."""
+    return {
+        "file": loaded.file,
+        "variants": {
+            v.name: v.scenario.model_dump(mode="json", by_alias=True, exclude={"variants"}) for v in loaded.variants
+        },
+    }
+
+
+def run_scenario(
+    loaded: LoadedScenario,
+    run_dir: Path,
+    *,
+    jobs: int = 1,
+    progress: ProgressCallback | None = None,
+    only: list[str] | None = None,
+) -> dict[str, Any]:
+    """Simulate every variant of ``loaded`` and write the run directory; returns the summary."""
+    base = loaded.base
+    variants = [v for v in loaded.variants if not only or v.name in only]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    rundir.write_scenario(run_dir, loaded.raw, resolved_scenarios(loaded))
+    started = time.perf_counter()
+    summary: dict[str, Any] = {
+        "schema": rundir.SCHEMA,
+        "source": "simulation",
+        "archsim_version": __version__,
+        "scenario": {"name": base.name, "description": base.description, "file": loaded.file},
+        "seed": base.seed,
+        "replications": base.replications,
+        "duration_s": base.duration_s,
+        "warmup_s": base.warmup_s,
+        "metrics_interval_s": base.metrics_interval_s,
+        "status": "running",
+        "error": None,
+        "variants": {},
+        "run": {
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "wall_time_s": None,
+            "python": platform.python_version(),
+            "jobs": jobs,
+        },
+    }
+    rundir.write_json(run_dir / "summary.json", summary)
+    timeseries: list[dict[str, Any]] = []
+    try:
+        for variant in variants:
+            scenario = variant.scenario
+            total = scenario.duration_s * scenario.replications
+            callback = (lambda t, name=variant.name, total=total: progress(name, t, total)) if progress else None
+            results = run_variant(variant, scenario.replications, jobs=jobs, on_progress=callback)
+            summary["variants"][variant.name] = aggregate(variant, results)
+            for result in results:
+                for row in result.timeseries:
+                    timeseries.append({"variant": variant.name, "replication": result.replication, **row})
+            rundir.atomic_write(run_dir / f"{variant.name}_stats.csv", rundir.locust_stats_csv(summary["variants"][variant.name]))
+            rundir.atomic_write(run_dir / "timeseries.csv", rundir.timeseries_csv(timeseries))
+            summary["run"]["wall_time_s"] = time.perf_counter() - started
+            rundir.write_json(run_dir / "summary.json", summary)
+        summary["status"] = "ok"
+    except KeyboardInterrupt:
+        summary["status"] = "interrupted"
+        summary["error"] = "interrupted by the user (Ctrl-C); variants that finished are kept"
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the CLI to report
+        summary["status"] = "error"
+        summary["error"] = f"{exc.__class__.__name__}: {exc}"
+        raise
+    finally:
+        summary["run"]["wall_time_s"] = time.perf_counter() - started
+        summary["run"]["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        rundir.write_json(run_dir / "summary.json", summary)
+    return summary
