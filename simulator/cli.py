@@ -239,8 +239,14 @@ def _register_subcommands() -> None:
     try:
         from .deploy.cli import app as deploy_app
     except ImportError:  # pragma: no cover - the package ships it
+        deploy_app = None
+    if deploy_app is not None:
+        app.add_typer(deploy_app, name="deploy", help="Build and run the real reference services in containers.")
+    try:
+        from .charts.commands import register as register_chart_commands
+    except ImportError:
         return
-    app.add_typer(deploy_app, name="deploy", help="Build and run the real reference services in containers.")
+    register_chart_commands(app)  # archsim report / archsim compare
 
 
 _register_subcommands()

@@ -41,8 +41,19 @@ def estimate(values: list[float]) -> dict[str, Any]:
 
 
 def _aggregate_block(blocks: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = blocks[0].keys()
-    return {key: estimate([_as_float(block.get(key)) for block in blocks]) for key in keys}
+    """Estimate every number across replications; nested mappings are aggregated recursively,
+    strings (labels such as a platform name) are kept as they are."""
+    out: dict[str, Any] = {}
+    for key in blocks[0]:
+        values = [block.get(key) for block in blocks]
+        first = values[0]
+        if isinstance(first, dict):
+            out[key] = _aggregate_block([v if isinstance(v, dict) else {} for v in values])
+        elif isinstance(first, str) or first is None and all(v is None or isinstance(v, str) for v in values):
+            out[key] = first
+        else:
+            out[key] = estimate([_as_float(v) for v in values])
+    return out
 
 
 def _as_float(value: Any) -> float:
@@ -79,6 +90,7 @@ def aggregate(variant: Variant, results: list[ReplicationResult]) -> dict[str, A
             name: merge_histograms([r.async_histograms.get(name, "") for r in results]) for name in results[0].async_histograms
         },
         "events": results[0].events,
+        "extras": _aggregate_block([r.extras for r in results]) if results[0].extras else {},
         "wall_time_s": sum(r.wall_time_s for r in results),
         "events_processed": sum(r.events_processed for r in results),
     }

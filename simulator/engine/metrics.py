@@ -55,6 +55,7 @@ class ReplicationResult:
     histograms: dict[str, str] = field(default_factory=dict)  # class -> HDR encoding ("*" = overall)
     async_histograms: dict[str, str] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)  #: Extension metrics (platforms: cost, start-ups...), nested numbers.
     wall_time_s: float = 0.0
     events_processed: int = 0
 
