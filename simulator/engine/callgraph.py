@@ -64,6 +64,107 @@ class CallStep(Step):
             self.schedule(visit, NORMAL, self.hop())
 
 
+class ResilientCallStep(Step):
+    """A call with a per-attempt timeout and retries with exponential backoff.
+
+    Attempt ``n`` (0-based) that fails or times out is followed, after ``backoff * multiplier**n``,
+    by attempt ``n+1``, up to ``retries`` extra attempts. A timed-out attempt keeps running in the
+    callee (it does not know the caller left), which is how retries amplify load. Fire-and-forget
+    calls with retries model at-least-once delivery: a message whose consumer failed is delivered
+    again.
+    """
+
+    __slots__ = ("inner", "timeout", "retries", "backoff", "multiplier", "schedule", "attempts", "failures")
+
+    def __init__(self, inner: Step, timeout: float | None, retries: int, backoff: Callable[[], float], multiplier: float, env):
+        self.inner = inner
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.multiplier = multiplier
+        self.schedule = env.schedule
+        self.attempts = 0  #: Attempts made (all requests), for retry-amplification measurements.
+        self.failures = 0  #: Calls that failed after their last attempt.
+
+    def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        _CallAttempts(self, request, k, instance).attempt()
+
+
+class _CallAttempts:
+    __slots__ = ("step", "request", "k", "instance", "n", "done")
+
+    def __init__(self, step: ResilientCallStep, request, k, instance):
+        self.step = step
+        self.request = request
+        self.k = k
+        self.instance = instance
+        self.n = 0
+        self.done = False
+
+    def attempt(self) -> None:
+        step = self.step
+        step.attempts += 1
+        answer = _AttemptAnswer(self, self.n)
+        if step.timeout is not None:
+            self.step.schedule(_Expiry(answer), NORMAL, step.timeout)
+        step.inner.start(self.request, answer, self.instance)
+
+    def settle(self, n: int, ok: bool) -> None:
+        if self.done or n != self.n:
+            return  # an earlier attempt answering after it was given up on
+        if ok:
+            self.done = True
+            self.k(self.request, True)
+        elif self.n < self.step.retries:
+            delay = self.step.backoff() * self.step.multiplier**self.n
+            self.n += 1
+            if delay > 0:
+                self.step.schedule(_Retry(self), NORMAL, delay)
+            else:
+                self.attempt()
+        else:
+            self.done = True
+            self.step.failures += 1
+            self.k(self.request, False)
+
+
+class _AttemptAnswer:
+    __slots__ = ("attempts", "n")
+
+    def __init__(self, attempts: _CallAttempts, n: int):
+        self.attempts = attempts
+        self.n = n
+
+    def __call__(self, request: Any, ok: bool) -> None:
+        self.attempts.settle(self.n, ok)
+
+
+class _Expiry:
+    __slots__ = ("callbacks", "_ok", "answer")
+
+    def __init__(self, answer: _AttemptAnswer):
+        self.callbacks = [_expire]
+        self._ok = True
+        self.answer = answer
+
+
+def _expire(event: _Expiry) -> None:
+    event.answer.attempts.settle(event.answer.n, False)
+
+
+class _Retry:
+    __slots__ = ("callbacks", "_ok", "attempts")
+
+    def __init__(self, attempts: _CallAttempts):
+        self.callbacks = [_retry]
+        self._ok = True
+        self.attempts = attempts
+
+
+def _retry(event: _Retry) -> None:
+    event.attempts.attempt()
+
+
 class AsyncStep(Step):
     """Fire-and-forget: start the call and carry on at once; report the branch when it ends."""
 
@@ -283,6 +384,7 @@ class Compiler:
         self.streams = streams
         self.on_async_done = on_async_done
         self._uniforms: dict[str, Callable[[], float]] = {}
+        self.resilient: list[tuple[str, ResilientCallStep]] = []  #: Calls with retries/timeouts, by where they are.
         latency = scenario.network.latency
         self.hop = None if (latency.mean == 0 and latency.variance == 0) else latency.sampler(streams("network"))
 
@@ -309,6 +411,10 @@ class Compiler:
         if isinstance(spec, m.Call):
             service, operation = resolve_target(self.scenario, spec.call)  # validated already
             inner: Step = CallStep(self.services[service], self.operations[(service, operation)], self.hop, self.env)
+            if spec.retries or spec.timeout_s is not None:
+                backoff = spec.retry_backoff.sampler(self.streams(f"backoff:{where}"))
+                inner = ResilientCallStep(inner, spec.timeout_s, spec.retries, backoff, spec.backoff_multiplier, self.env)
+                self.resilient.append((where, inner))
             if spec.repeat_probability > 0:
                 inner = RepeatStep(inner, spec.repeat_probability, self.uniform(where + ":repeat"))
             if spec.mode == "async":

@@ -87,7 +87,8 @@ class Recorder:
         self._svc_marks: dict[str, tuple[float, float, float, int]] = {}
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []  #: Marked moments (spikes, crashes, rollouts) for charts.
-        self.on_closed_answer = None  # set by the closed source
+        self.tick_hooks: list = []  #: ``hook(row, dt)`` adds columns to each time-series row (platforms).
+        self.result_hooks: list = []  #: ``hook(result)`` adds to a replication's ``extras`` at the end.
 
     # --- hot path ------------------------------------------------------------------------------
 
@@ -215,6 +216,8 @@ class Recorder:
             row[f"queue.{name}"] = (queue - last[1]) / dt
             row[f"instances.{name}"] = len(service.ready)
             self._svc_marks[name] = (busy, queue, system, done)
+        for hook in self.tick_hooks:
+            hook(row, dt)
         self.rows.append(row)
         self._tick_t = now
         self._tick_started = self._tick_ok = self._tick_failed = 0
@@ -268,7 +271,7 @@ class Recorder:
             "mean_sojourn_s": totals["sojourn"] / finished if finished else math.nan,
         }
         system["littles_law_l"] = system["arrival_rate_per_s"] * system["mean_sojourn_s"] if finished else math.nan
-        return ReplicationResult(
+        result = ReplicationResult(
             replication=replication,
             measured_s=measured,
             classes=classes,
@@ -280,6 +283,9 @@ class Recorder:
             async_histograms=async_histograms,
             events=self.events,
         )
+        for hook in self.result_hooks:
+            hook(result)
+        return result
 
 
 def _class_summary(ok: int, errors: int, timeouts: int, latency: LatencyHistogram, measured_s: float) -> dict[str, Any]:

@@ -8,6 +8,7 @@ warm-up ends and time-series intervals close at their scheduled times.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 
@@ -120,6 +121,7 @@ class Simulation:
         if n_ticks * interval < scenario.duration_s - 1e-9:
             self.recorder.tick(self.source.offered)  # a last partial interval
         result = self.recorder.result(self.replication, scenario.duration_s)
+        result.extras = {**copy.deepcopy(scenario.meta), **result.extras}
         result.wall_time_s = time.perf_counter() - started
         result.events_processed = next(env._eid)
         return result

@@ -30,7 +30,7 @@ Continuation = Callable[[Any, bool], None]  #: ``k(request, ok)``: what to do wh
 class Visit:
     """One request's stay at one instance; also the SimPy event for its next timed step."""
 
-    __slots__ = ("callbacks", "_ok", "request", "operation", "k", "instance", "enqueued_at", "ok", "hop")
+    __slots__ = ("callbacks", "_ok", "request", "operation", "k", "instance", "enqueued_at", "ok", "hop", "epoch")
 
     def __init__(self, request: Any, operation: "OperationPlan", k: Continuation, hop: Callable[[], float] | None):
         self.callbacks: list | None = None
@@ -42,20 +42,22 @@ class Visit:
         self.enqueued_at = 0.0
         self.ok = True
         self.hop = hop
+        self.epoch = 0  # the instance's epoch when admitted: a crash makes the visit stale
 
 
 class CpuTask:
     """A stretch of CPU work inside an operation (a ``work`` step after some calls)."""
 
-    __slots__ = ("callbacks", "_ok", "request", "k", "duration", "enqueued_at")
+    __slots__ = ("callbacks", "_ok", "request", "k", "duration", "enqueued_at", "epoch")
 
-    def __init__(self, request: Any, k: Continuation, duration: float):
+    def __init__(self, request: Any, k: Continuation, duration: float, epoch: int):
         self.callbacks: list | None = None
         self._ok = True
         self.request = request
         self.k = k
         self.duration = duration
         self.enqueued_at = 0.0
+        self.epoch = epoch
 
 
 class Instance:
@@ -66,7 +68,7 @@ class Instance:
         "in_service", "waiting", "cores_busy", "cpu_waiting",
         "busy_area", "busy_t", "queue_area", "queue_t", "system_area", "system_t",
         "completed", "rejected", "failed", "_schedule", "_cpu_done_cb", "_respond_cb", "_task_done_cb",
-        "alive_since",
+        "alive_since", "epoch", "active", "crashes",
     )
 
     def __init__(self, env, service, index: int, cores: int, concurrency: int, queue_capacity: int | None):
@@ -78,6 +80,9 @@ class Instance:
         self.queue_capacity = queue_capacity if queue_capacity is not None else -1
         self.ready = True  #: Serves traffic (platform models start instances not ready).
         self.alive_since = env.now
+        self.epoch = 0  #: Incremented by each crash; work from an older epoch is discarded.
+        self.active: set = set()  #: Visits holding a slot (so a crash can fail them).
+        self.crashes = 0
         self.in_service = 0  # requests holding a slot
         self.waiting: deque = deque()  # requests waiting for a slot
         self.cores_busy = 0
@@ -105,8 +110,10 @@ class Instance:
         visit.instance = self
         self.system_area += (self.in_service + len(self.waiting)) * (now - self.system_t)
         self.system_t = now
+        visit.epoch = self.epoch
         if self.in_service < self.concurrency:
             self.in_service += 1
+            self.active.add(visit)
             self._begin(visit, now)
         elif self.queue_capacity < 0 or len(self.waiting) < self.queue_capacity:
             self.queue_area += len(self.waiting) * (now - self.queue_t)
@@ -135,6 +142,8 @@ class Instance:
             self.cpu_waiting.append(visit)
 
     def _cpu_done(self, visit: Visit) -> None:
+        if visit.epoch != self.epoch:
+            return  # the instance crashed while this ran; the caller was already told
         self._free_core()
         self._after_cpu(visit)
 
@@ -164,7 +173,7 @@ class Instance:
 
     def work(self, request: Any, duration: float, k: Continuation) -> None:
         """Run ``duration`` seconds of CPU for a request that already holds a slot here."""
-        task = CpuTask(request, k, duration)
+        task = CpuTask(request, k, duration, self.epoch)
         if self.cores_busy < self.cores:
             now = self.env._now
             self.busy_area += self.cores_busy * (now - self.busy_t)
@@ -176,6 +185,8 @@ class Instance:
             self.cpu_waiting.append(task)
 
     def _task_done(self, task: CpuTask) -> None:
+        if task.epoch != self.epoch:
+            return
         self._free_core()
         task.k(task.request, True)
 
@@ -190,13 +201,52 @@ class Instance:
             self.completed += 1
         else:
             self.failed += 1
+        self.active.discard(visit)
         if self.waiting:
             self.queue_area += len(self.waiting) * (now - self.queue_t)
             self.queue_t = now
-            self._begin(self.waiting.popleft(), now)
+            nxt = self.waiting.popleft()
+            self.active.add(nxt)
+            self._begin(nxt, now)
         else:
             self.in_service -= 1
         self._reply(visit)
+
+    # --- failure -------------------------------------------------------------------------------
+
+    def crash(self) -> int:
+        """The instance dies: every request in it or queued at it fails now (connection reset).
+
+        Work already scheduled for those requests is discarded when it fires (the epoch moved on).
+        The instance leaves the load balancer's pool; a platform model decides when, and whether,
+        it comes back (:meth:`restart`). Returns how many requests were lost.
+        """
+        now = self.env._now
+        self.settle(now)
+        lost = list(self.active) + list(self.waiting)
+        self.epoch += 1
+        self.crashes += 1
+        self.active.clear()
+        self.waiting.clear()
+        self.cpu_waiting.clear()
+        self.in_service = 0
+        self.cores_busy = 0
+        self.service.set_ready(self, False)
+        for visit in lost:
+            self.failed += 1
+            visit.ok = False
+            # The visit may still sit in the event queue (its CPU completion), so it cannot be
+            # scheduled again as its own response event: answer through a separate event.
+            if visit.hop is None:
+                visit.k(visit.request, False)
+            else:
+                self._schedule(_FailedReply(visit), NORMAL, visit.hop())
+        return len(lost)
+
+    def restart(self) -> None:
+        """Back in the pool after a crash (call when the platform says it is ready again)."""
+        self.settle(self.env._now)
+        self.service.set_ready(self, True)
 
     def _reply(self, visit: Visit) -> None:
         hop = visit.hop
@@ -228,6 +278,21 @@ class Instance:
         self.completed = self.rejected = self.failed = 0
 
 
+class _FailedReply:
+    """The response of a request lost in a crash, travelling back over the network."""
+
+    __slots__ = ("callbacks", "_ok", "visit")
+
+    def __init__(self, visit: Visit):
+        self.callbacks = [_deliver_failure]
+        self._ok = True
+        self.visit = visit
+
+
+def _deliver_failure(event: _FailedReply) -> None:
+    event.visit.k(event.visit.request, False)
+
+
 class _Resume:
     """Continuation after an operation's downstream calls: record failure, then finish the visit."""
 
@@ -238,6 +303,9 @@ class _Resume:
         self.visit = visit
 
     def __call__(self, request: Any, ok: bool) -> None:
+        visit = self.visit
+        if visit.epoch != self.instance.epoch:
+            return  # the instance crashed while waiting on the call
         if not ok:
-            self.visit.ok = False
-        self.instance._finish(self.visit)
+            visit.ok = False
+        self.instance._finish(visit)

@@ -112,6 +112,14 @@ class Call(Strict):
     repeat_probability: float = Field(
         default=0.0, ge=0, lt=1, description="after the call, make it again with this chance (feedback loops)"
     )
+    timeout_s: Seconds | None = Field(
+        default=None, alias="timeout", gt=0, description="the caller gives up on an attempt after this (the callee keeps working)"
+    )
+    retries: int = Field(default=0, ge=0, le=100, description="extra attempts after a failed or timed-out one")
+    retry_backoff: Distribution = Field(
+        default=ZERO, description="wait before the first retry; multiplied by backoff_multiplier for each later one"
+    )
+    backoff_multiplier: float = Field(default=2.0, ge=1.0, description="exponential backoff factor between retries")
 
 
 class Parallel(Strict):
@@ -240,6 +248,10 @@ class Scenario(Strict):
     classes: dict[str, RequestClass] = Field(min_length=1, description="request classes by name")
     services: dict[str, Service] = Field(min_length=1)
     variants: list[Variant] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(
+        default_factory=dict,
+        description="labels and structural facts copied into results as `extras` (e.g. style, deployables)",
+    )
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> "Scenario":

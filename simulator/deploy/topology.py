@@ -1,0 +1,140 @@
+"""Which containers each architecture style needs, as plain data.
+
+A :class:`Topology` lists :class:`Container` specs in start order: infrastructure (PostgreSQL,
+the Redis broker) first, then services, then the entry point, the only container published on the
+host (``127.0.0.1`` only). The same data drives ``archsim deploy up`` and the Kubernetes and
+compose manifests, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STYLES = ("monolith", "microservices", "event-driven", "space-based")  #: Deployable styles.
+CAPABILITIES = ("catalog", "carts", "inventory", "payments", "notifications", "orders")  #: One microservice each.
+SERVICE_PORT = 8080  #: Port every service listens on inside its container.
+DEFAULT_HOST_PORT = 18080  #: Host port of the entry point (on 127.0.0.1).
+
+APP_IMAGE = "localhost/archsim-app:latest"
+POSTGRES_IMAGE = "localhost/archsim-postgres:latest"
+BROKER_IMAGE = "localhost/archsim-broker:latest"
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container: what runs, its resources, and how others reach it."""
+
+    name: str  #: Container name, also its DNS name on the style's network.
+    role: str  #: ``postgres``, ``broker``, ``monolith``, ``service``, ``gateway``, ``api``, ``worker``, ``unit``, ``pump``.
+    image: str
+    command: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = SERVICE_PORT  #: Port it listens on inside the container.
+    memory_mb: int = 192
+    cpus: float = 1.0
+    tmpfs_mb: int = 16  #: Size of the writable /tmp (the root filesystem is read-only).
+    entry: bool = False  #: Published on 127.0.0.1 as the deployment's URL.
+    group: str = ""  #: Replicas share a group (e.g. ``catalog``); manifests make one Deployment per group.
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.name}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Topology:
+    style: str
+    replicas: int
+    containers: tuple[Container, ...]
+
+    @property
+    def network(self) -> str:
+        return f"archsim-{self.style}"
+
+    @property
+    def entry(self) -> Container:
+        return next(c for c in self.containers if c.entry)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Passwords of one deployment's database and broker (generated per deployment)."""
+
+    database_password: str
+    broker_password: str
+
+
+def build(style: str, replicas: int, secrets: Secrets) -> Topology:
+    """The containers of ``style`` with ``replicas`` of each scalable service."""
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}: expected one of {', '.join(STYLES)}")
+    if replicas < 1:
+        raise ValueError(f"replicas must be at least 1, not {replicas}")
+    prefix = f"archsim-{style}"
+    containers: list[Container] = []
+
+    def postgres(databases: list[str]) -> Container:
+        return Container(
+            name=f"{prefix}-postgres", role="postgres", image=POSTGRES_IMAGE, port=5432, memory_mb=384,
+            cpus=1.0, tmpfs_mb=256, group="postgres",
+            env={"ARCHSIM_DB_PASSWORD": secrets.database_password, "ARCHSIM_DATABASES": " ".join(databases)},
+        )
+
+    def dsn(database: str) -> str:
+        return f"postgresql://archsim:{secrets.database_password}@{prefix}-postgres:5432/{database}"
+
+    broker = Container(
+        name=f"{prefix}-broker", role="broker", image=BROKER_IMAGE, port=6379, memory_mb=256, cpus=0.5,
+        group="broker", env={"ARCHSIM_BROKER_PASSWORD": secrets.broker_password},
+    )
+    broker_url = f"redis://:{secrets.broker_password}@{prefix}-broker:6379/0"
+
+    def replicated(role: str, group: str, env: dict[str, str], command: tuple[str, ...]) -> list[Container]:
+        return [
+            Container(name=f"{prefix}-{group}-{i}", role=role, image=APP_IMAGE, command=command, env=env, group=group)
+            for i in range(1, replicas + 1)
+        ]
+
+    def gateway(routes: list[tuple[str, list[Container]]], sticky: bool = False) -> Container:
+        spec = ";".join(f"{path}={','.join(c.url for c in targets)}" for path, targets in routes)
+        env = {"ARCHSIM_UPSTREAMS": spec, "ARCHSIM_BALANCE": "sticky" if sticky else "round_robin"}
+        return Container(name=f"{prefix}-gateway", role="gateway", image=APP_IMAGE, command=("gateway",),
+                         env=env, entry=True, group="gateway")
+
+    def front(targets: list[Container], sticky: bool = False) -> list[Container]:
+        """One replica is itself the entry point; several get a gateway in front."""
+        if len(targets) == 1:
+            return [Container(**{**targets[0].__dict__, "entry": True})]
+        return [*targets, gateway([("/", targets)], sticky)]
+
+    if style == "monolith":
+        containers.append(postgres(["archsim"]))
+        containers += front(replicated("monolith", "monolith", {"ARCHSIM_DATABASE_URL": dsn("archsim")}, ("monolith",)))
+    elif style == "microservices":
+        containers.append(postgres(list(CAPABILITIES)))
+        services: dict[str, list[Container]] = {}
+        for capability in CAPABILITIES:
+            env = {"ARCHSIM_CAPABILITY": capability, "ARCHSIM_DATABASE_URL": dsn(capability)}
+            services[capability] = replicated("service", capability, env, ("service",))
+        peers = {f"ARCHSIM_{cap.upper()}_URL": ",".join(c.url for c in services[cap]) for cap in CAPABILITIES if cap != "orders"}
+        services["orders"] = [Container(**{**c.__dict__, "env": {**c.env, **peers}}) for c in services["orders"]]
+        for capability in CAPABILITIES:
+            containers += services[capability]
+        containers.append(gateway([
+            ("/catalog", services["catalog"]),
+            ("/carts/*/order", services["orders"]),
+            ("/carts", services["carts"]),
+            ("/orders", services["orders"]),
+        ]))
+    elif style == "event-driven":
+        containers += [postgres(["archsim"]), broker]
+        env = {"ARCHSIM_DATABASE_URL": dsn("archsim"), "ARCHSIM_BROKER_URL": broker_url}
+        workers = replicated("worker", "worker", env, ("worker",))
+        containers += workers + front(replicated("api", "api", env, ("api",)))
+    else:  # space-based
+        containers += [postgres(["archsim"]), broker]
+        pump = Container(name=f"{prefix}-pump", role="pump", image=APP_IMAGE, command=("pump",), group="pump",
+                         env={"ARCHSIM_DATABASE_URL": dsn("archsim"), "ARCHSIM_BROKER_URL": broker_url})
+        units = replicated("unit", "unit", {"ARCHSIM_BROKER_URL": broker_url}, ("unit",))
+        containers += [pump, *front(units, sticky=True)]
+    return Topology(style, replicas, tuple(containers))
