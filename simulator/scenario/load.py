@@ -212,6 +212,11 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def _validate(file: str, data: dict[str, Any], lines: dict[Path_, int], prefix: Path_ = ()) -> Scenario:
+    if "application" in data or "style" in data:
+        # An application described once plus a style: compile it into services and classes.
+        from ..styles import expand_styles
+
+        data = expand_styles(data, file, lines)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
