@@ -45,7 +45,8 @@ class Route:
     """A path prefix and the upstreams that serve it."""
 
     def __init__(self, prefix: str, urls: list[str], sticky: bool):
-        self.pattern = re.compile("^" + re.escape(prefix).replace(r"\*", "[^/]+") + "(/|$)")
+        boundary = "" if prefix.endswith("/") else "(/|$)"  # "/catalog" must not match "/catalogue"
+        self.pattern = re.compile("^" + re.escape(prefix).replace(r"\*", "[^/]+") + boundary)
         self.urls = urls
         self.sticky = sticky
         self._next = itertools.cycle(range(len(urls)))
