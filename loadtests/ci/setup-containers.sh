@@ -4,7 +4,7 @@
 # Idempotent: safe to run again. Installs Podman with runc (crun fails on this kind of host:
 # "cgroups in hybrid mode not supported"), netavark + aardvark-dns (container name resolution on
 # the archsim network), debootstrap (the base image is built locally where no registry is
-# reachable), and writes the containers.conf settings that make Podman work without
+# reachable), iptables (netavark needs it for bridge networks), and writes the containers.conf settings that make Podman work without
 # CAP_SYS_RESOURCE (lowered default ulimits instead of raised ones).
 set -euo pipefail
 
