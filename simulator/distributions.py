@@ -270,6 +270,10 @@ def _parse_short(value: object) -> object:
     if not isinstance(value, str):
         return value
     match = _SHORT.match(value)
+    if not match and "(" in value and ")" not in value:
+        raise ValueError(
+            f"{value!r} looks like a distribution cut at a comma: inside a YAML {{...}} mapping, quote it, e.g. \"gamma(8ms, cv=0.5)\""
+        )
     if not match:
         parse_duration(value)  # raises a clear error if it is not a duration either
         return {"type": "deterministic", "value": value}
