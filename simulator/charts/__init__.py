@@ -1,0 +1,70 @@
+"""Charts from run directories: the pictures for a design review.
+
+Every chart reads run directories only (``summary.json``, ``timeseries.csv``, ``resolved.json``),
+so simulated runs and measured runs (Locust tests of the real services, same schema) can share a
+chart. One module per chart family:
+
+- :mod:`.percentiles`: p50/p95/p99 per variant, grouped bars with 95% CIs;
+- :mod:`.distribution`: the latency CDF per variant, log time axis;
+- :mod:`.saturation`: throughput and p95 against offered load, knee marked;
+- :mod:`.timeseries`: load, latency, instances by state and queues over time, events marked;
+- :mod:`.startup`: start-up phases per platform, stacked;
+- :mod:`.cost`: cost per million requests and utilisation per variant;
+- :mod:`.scalability`: capacity against instances with a Universal Scalability Law fit;
+- :mod:`.radar`: the trade-off scorecard as a radar chart.
+
+A chart with nothing to show (no start-up data in an M/M/1 run, no load sweep) is skipped, never
+an error. :func:`draw_all` draws every chart that has data and writes the report beside them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import look  # noqa: F401  (selects the Agg backend before anything imports pyplot)
+from .cost import draw_cost
+from .distribution import draw_distribution
+from .percentiles import draw_percentiles
+from .radar import draw_radar
+from .rundata import VariantRun, load_runs
+from .saturation import draw_saturation
+from .scalability import draw_scalability
+from .startup import draw_startup
+from .timeseries import draw_timeseries
+
+__all__ = [
+    "draw_all", "draw_charts", "draw_cost", "draw_distribution", "draw_percentiles", "draw_radar",
+    "draw_saturation", "draw_scalability", "draw_startup", "draw_timeseries", "load_runs",
+]
+
+CHARTS_DIR = "charts"  #: Sub-folder of a run (or report) directory that holds the chart files.
+
+
+def draw_charts(variants: list[VariantRun], out_dir: Path) -> list[Path]:
+    """Every chart that has data for ``variants``, as PNG and SVG files in ``out_dir``."""
+    from ..scorecard import build_scorecard
+
+    made: list[Path] = []
+    made += draw_percentiles(variants, out_dir)
+    made += draw_distribution(variants, out_dir)
+    made += draw_saturation(variants, out_dir)
+    made += draw_scalability(variants, out_dir)
+    made += draw_cost(variants, out_dir)
+    made += draw_startup(variants, out_dir)
+    made += draw_radar(build_scorecard(variants), out_dir)
+    for variant in variants:
+        made += draw_timeseries(variant, out_dir)
+    return made
+
+
+def draw_all(run_dir: Path, *, report: bool = True) -> list[Path]:
+    """Charts into ``run_dir/charts`` and (if ``report``) ``report.html`` + ``report.md`` into ``run_dir``.
+
+    Called by ``archsim run`` after the run directory is written. Returns every file written.
+    """
+    run_dir = Path(run_dir)
+    if report:
+        from ..report import build_report
+
+        return build_report([run_dir], run_dir)
+    return draw_charts(load_runs(run_dir), run_dir / CHARTS_DIR)

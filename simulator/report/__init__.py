@@ -1,0 +1,40 @@
+"""Reports: one self-contained HTML page and a Markdown summary built from run directories.
+
+:func:`build_report` is what ``archsim run`` (through :func:`simulator.charts.draw_all`) and
+``archsim report`` call: it loads the runs, draws every chart that has data, builds the trade-off
+scorecard and writes ``report.html`` and ``report.md`` beside a ``charts/`` folder.
+:mod:`.compare` holds the differences between two runs for ``archsim compare``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..charts import CHARTS_DIR, draw_charts
+from ..charts.rundata import load_runs
+from ..results.rundir import atomic_write
+from ..scorecard import build_scorecard
+from .html import render_html
+from .markdown import render_markdown
+
+__all__ = ["build_report", "report_title"]
+
+
+def report_title(variants) -> str:
+    names = list(dict.fromkeys(v.summary.get("scenario", {}).get("name", "?") for v in variants))
+    return f"archsim report: {', '.join(names)}"
+
+
+def build_report(run_dirs: list[Path], out_dir: Path) -> list[Path]:
+    """Charts in ``out_dir/charts``, then ``out_dir/report.html`` and ``out_dir/report.md``; returns all files."""
+    out_dir = Path(out_dir)
+    variants = load_runs([Path(d) for d in run_dirs])
+    charts = draw_charts(variants, out_dir / CHARTS_DIR)
+    card = build_scorecard(variants)
+    title = report_title(variants)
+    html_path, md_path = out_dir / "report.html", out_dir / "report.md"
+    atomic_write(html_path, render_html(title, variants, card, charts))
+    atomic_write(md_path, render_markdown(title, variants, card, charts, out_dir))
+    for path in (html_path, md_path):
+        path.chmod(0o644)  # a report is for sharing
+    return charts + [html_path, md_path]
