@@ -1,0 +1,68 @@
+"""``archsim report`` and ``archsim compare``: the chart commands, registered on the root CLI app.
+
+``simulator.cli`` calls :func:`register` with its ``typer.Typer``; the commands raise
+:class:`~simulator.errors.ArchsimError` for user errors (a folder that is not a run directory),
+which the CLI prints on one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import ArchsimError
+
+
+def _check(run_dirs: list[Path]) -> None:
+    for run_dir in run_dirs:
+        if not (run_dir / "summary.json").is_file():
+            raise ArchsimError(f"{run_dir}: not a run directory (no summary.json)")
+
+
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories (simulated or measured) to report on together.")],
+    out: Annotated[Optional[Path], typer.Option(help="Folder for report.html, report.md and charts/ (default: the run directory if one, else ./report).")] = None,
+) -> None:
+    """Build one self-contained HTML report (charts, tables, scorecard, scenario) plus a Markdown summary."""
+    from ..report import build_report
+
+    _check(run_dirs)
+    target = out if out is not None else (run_dirs[0] if len(run_dirs) == 1 else Path("report"))
+    made = build_report(run_dirs, target)
+    charts = sum(1 for p in made if p.suffix == ".png")
+    print(f"{target / 'report.html'}: {charts} chart(s); summary in {target / 'report.md'}")
+
+
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Baseline run directory (A).")],
+    run_b: Annotated[Path, typer.Argument(help="Run directory compared against it (B).")],
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the comparison chart (default: RUN_B/compare).")] = None,
+) -> None:
+    """Print B − A for each shared variant's headline metrics with 95% CIs, and chart them."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..report.compare import differences, draw_differences
+    from .rundata import load_runs
+
+    _check([run_a, run_b])
+    diffs = differences(load_runs(run_a), load_runs(run_b))
+    table = Table(title=f"B = {run_b}  vs  A = {run_a} (B − A, 95% CI by Welch's t)", title_justify="left")
+    for column in ("variant", "metric", "A", "B", "B − A", "± 95% CI", "relative", "verdict"):
+        table.add_column(column, justify="left" if column in ("variant", "metric", "verdict") else "right")
+    for d in diffs:
+        table.add_row(d.pair, d.metric, f"{d.a:.4g}", f"{d.b:.4g}", f"{d.diff:+.4g}",
+                      "–" if d.ci95 is None else f"{d.ci95:.2g}",
+                      "–" if d.relative is None else f"{d.relative:+.1%}", d.verdict)
+    Console(width=160).print(table)
+    made = draw_differences(diffs, out if out is not None else run_b / "compare", f"{run_b.name} vs {run_a.name}")
+    if made:
+        print(f"chart: {made[0]}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` and ``compare`` to the root ``archsim`` app."""
+    app.command()(report)
+    app.command()(compare)

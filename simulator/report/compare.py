@@ -1,0 +1,124 @@
+"""Differences between two runs, with confidence intervals: is B really better than A?
+
+For each variant the two runs share (or the single variant of each, if they share none), each
+headline metric's difference B − A is estimated from the per-replication values with Welch's
+t interval (unequal variances, Welch-Satterthwaite degrees of freedom). A difference whose 95%
+interval excludes zero is marked significant; with one replication on either side there is no
+interval and the difference is shown bare.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..charts.rundata import Estimate, VariantRun
+from ..errors import ArchsimError
+
+#: (path in the variant block, label, lower is better).
+METRICS = (
+    ("overall.throughput_per_s", "throughput (req/s)", False),
+    ("overall.latency_mean_s", "mean latency (s)", True),
+    ("overall.latency_p50_s", "p50 (s)", True),
+    ("overall.latency_p95_s", "p95 (s)", True),
+    ("overall.latency_p99_s", "p99 (s)", True),
+    ("overall.error_rate", "error rate", True),
+    ("extras.cost.per_million_requests_usd", "cost per million requests (USD)", True),
+)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """B − A for one metric of one variant pair."""
+
+    pair: str  #: ``variant`` or ``a-variant → b-variant``.
+    metric: str
+    a: float
+    b: float
+    ci95: float | None  #: Half-width of the 95% CI of b − a (Welch), None without replications.
+    lower_is_better: bool
+
+    @property
+    def diff(self) -> float:
+        return self.b - self.a
+
+    @property
+    def relative(self) -> float | None:
+        return self.diff / abs(self.a) if self.a else None
+
+    @property
+    def significant(self) -> bool:
+        return self.ci95 is not None and abs(self.diff) > self.ci95
+
+    @property
+    def verdict(self) -> str:
+        if not self.significant:
+            return "no significant difference" if self.ci95 is not None else "no CI (one replication)"
+        better = (self.diff < 0) == self.lower_is_better
+        return "B better" if better else "B worse"
+
+
+def welch_ci(a: Estimate, b: Estimate) -> float | None:
+    """Half-width of the 95% CI of mean(b) − mean(a) from per-replication values (Welch)."""
+    from scipy import stats
+
+    if len(a.values) < 2 or len(b.values) < 2:
+        return None
+    va = stats.tvar(a.values) / len(a.values)
+    vb = stats.tvar(b.values) / len(b.values)
+    if va + vb == 0:
+        return 0.0
+    df = (va + vb) ** 2 / (va**2 / (len(a.values) - 1) + vb**2 / (len(b.values) - 1))
+    return float(stats.t.ppf(0.975, df) * math.sqrt(va + vb))
+
+
+def pairs(run_a: list[VariantRun], run_b: list[VariantRun]) -> list[tuple[str, VariantRun, VariantRun]]:
+    """Variants compared: those with the same name in both runs, else the only variant of each."""
+    names_b = {v.name: v for v in run_b}
+    shared = [(a.name, a, names_b[a.name]) for a in run_a if a.name in names_b]
+    if shared:
+        return shared
+    if len(run_a) == 1 and len(run_b) == 1:
+        return [(f"{run_a[0].name} → {run_b[0].name}", run_a[0], run_b[0])]
+    raise ArchsimError(
+        f"the runs share no variant name (A has {', '.join(v.name for v in run_a)}; "
+        f"B has {', '.join(v.name for v in run_b)}); compare runs of the same scenario or with one variant each"
+    )
+
+
+def differences(run_a: list[VariantRun], run_b: list[VariantRun]) -> list[Difference]:
+    """Every metric both sides have, for every compared pair."""
+    out = []
+    for pair, a, b in pairs(run_a, run_b):
+        for path, label, lower in METRICS:
+            ea, eb = a.get(path), b.get(path)
+            if ea is None or eb is None:
+                continue
+            out.append(Difference(pair, label, ea.mean, eb.mean, welch_ci(ea, eb), lower))
+    return out
+
+
+def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: str = "compare") -> list[Path]:
+    """Relative differences B vs A with their 95% CIs, one row per metric and pair."""
+    from ..charts.look import caption, figure, save, styled
+
+    @styled
+    def draw() -> list[Path]:
+        shown = [d for d in diffs if d.relative is not None]
+        if not shown:
+            return []
+        fig, ax = figure(height=max(4.0, 1.2 + 0.42 * len(shown)))
+        labels = [f"{d.pair}: {d.metric}" for d in shown]
+        values = [d.relative * 100 for d in shown]
+        errors = [(d.ci95 / abs(d.a) * 100) if d.ci95 is not None else 0 for d in shown]
+        colours = ["#009E73" if d.verdict == "B better" else "#D55E00" if d.verdict == "B worse" else "0.6" for d in shown]
+        ax.barh(labels, values, xerr=errors, color=colours, capsize=4)
+        ax.axvline(0, color="black", linewidth=1)
+        ax.invert_yaxis()
+        ax.set_xlabel("B relative to A (%, error bars: 95% CI, Welch)")
+        ax.set_title(title)
+        caption(fig, "green: B significantly better · orange: B significantly worse · grey: not significant")
+        return save(fig, out_dir, stem)
+
+    return draw()
