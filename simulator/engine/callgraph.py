@@ -385,6 +385,7 @@ class Compiler:
         self.on_async_done = on_async_done
         self._uniforms: dict[str, Callable[[], float]] = {}
         self.resilient: list[tuple[str, ResilientCallStep]] = []  #: Calls with retries/timeouts, by where they are.
+        self.breakers: list = []  #: ``(where, CircuitBreakerStep)`` of calls with a circuit breaker.
         latency = scenario.network.latency
         self.hop = None if (latency.mean == 0 and latency.variance == 0) else latency.sampler(streams("network"))
 
@@ -411,6 +412,11 @@ class Compiler:
         if isinstance(spec, m.Call):
             service, operation = resolve_target(self.scenario, spec.call)  # validated already
             inner: Step = CallStep(self.services[service], self.operations[(service, operation)], self.hop, self.env)
+            if spec.circuit_breaker is not None:
+                from ..platforms.resilience import CircuitBreakerStep  # only scenarios with breakers load it
+
+                inner = CircuitBreakerStep(inner, spec.circuit_breaker, self.env)
+                self.breakers.append((where, inner))
             if spec.retries or spec.timeout_s is not None:
                 backoff = spec.retry_backoff.sampler(self.streams(f"backoff:{where}"))
                 inner = ResilientCallStep(inner, spec.timeout_s, spec.retries, backoff, spec.backoff_multiplier, self.env)

@@ -38,9 +38,12 @@ class ServiceRuntime:
 
     # --- membership --------------------------------------------------------------------------
 
-    def add_instance(self, ready: bool = True) -> Instance:
-        """Create an instance (platform models start it not ready and mark it ready later)."""
-        instance = Instance(self.env, self, len(self.instances) + len(self.retired), self.cores, self.concurrency, self.queue_capacity)
+    def add_instance(self, ready: bool = True, factory: Callable[..., Instance] | None = None) -> Instance:
+        """Create an instance (platform models start it not ready and mark it ready later).
+
+        ``factory`` replaces :class:`Instance` (same arguments), e.g. for a new version's instances.
+        """
+        instance = (factory or Instance)(self.env, self, len(self.instances) + len(self.retired), self.cores, self.concurrency, self.queue_capacity)
         instance.ready = ready
         self.instances.append(instance)
         if ready:

@@ -62,6 +62,7 @@ class Simulation:
         self.timeouts = [scenario.classes[c].timeout_s for c in class_names]
         self.recorder = Recorder(env, class_names, self.timeouts, self.services, scenario.warmup_s, scenario.metrics_interval_s)
         compiler = Compiler(env, scenario, self.services, self.operations, streams, self.recorder.async_done)
+        self.compiler = compiler  #: Kept for extensions that report on call steps (retries, breakers).
         for (sname, oname), plan in self.operations.items():
             plan.calls = compiler.steps(scenario.services[sname].operations[oname].calls, f"services.{sname}.operations.{oname}.calls")
         self.roots = []
@@ -78,6 +79,10 @@ class Simulation:
         else:
             self.source = ClosedSource(env, workload, picker, self._begin, streams, self.timeouts)
             self.source.on_timeout = self.recorder.timed_out
+        if scenario.uses_platforms:
+            from ..platforms.runtime import attach  # imported only by scenarios that use platforms
+
+            attach(self)
         for extend in extensions or []:
             extend(self)
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..distributions import ZERO, Distribution
+from ..platforms import spec as platform_spec
 from ..units import parse_duration, parse_rate
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(json_schema_extra={"examples": ["250ms", "2s", "1.5m"]})]
@@ -120,6 +121,9 @@ class Call(Strict):
         default=ZERO, description="wait before the first retry; multiplied by backoff_multiplier for each later one"
     )
     backoff_multiplier: float = Field(default=2.0, ge=1.0, description="exponential backoff factor between retries")
+    circuit_breaker: platform_spec.CircuitBreaker | None = Field(
+        default=None, description="fail fast while the callee fails (each attempt passes through it)"
+    )
 
 
 class Parallel(Strict):
@@ -178,6 +182,11 @@ class Service(Strict):
     )
     load_balancing: Literal["round_robin", "least_connections", "random"] = "round_robin"
     operations: dict[str, Operation] = Field(min_length=1)
+    platform: platform_spec.ServicePlatformField = Field(
+        default=None, description="where instances run: vm, container, microvm or process (or a mapping with overrides)"
+    )
+    autoscaling: platform_spec.Autoscaling | None = Field(default=None, description="an HPA-like controller of `instances`")
+    deployment: platform_spec.Deployment | None = Field(default=None, description="a rolling update during the run")
 
     @model_validator(mode="before")
     @classmethod
@@ -252,12 +261,24 @@ class Scenario(Strict):
         default_factory=dict,
         description="labels and structural facts copied into results as `extras` (e.g. style, deployables)",
     )
+    platforms: dict[platform_spec.PlatformKind, platform_spec.PlatformSettings] = Field(
+        default_factory=dict, description="overrides of the built-in platform defaults, per kind"
+    )
+    hosts: platform_spec.Hosts | None = Field(default=None, description="hosts that instances are packed onto")
+    failures: list[platform_spec.Failure] = Field(default_factory=list, description="crashes, outages, host losses, error bursts")
+    slo: platform_spec.Slo | None = Field(default=None, description="latency objective for time-to-recovery after load changes")
 
     @model_validator(mode="after")
-    def _warmup_inside(self) -> "Scenario":
-        if self.warmup_s >= self.duration_s:
-            raise ValueError(f"warmup ({self.warmup_s:g}s) must be shorter than duration ({self.duration_s:g}s)")
+    def _platform_references(self) -> "Scenario":
+        problem = platform_spec.reference_problem(self)
+        if problem:
+            raise ValueError(problem)
         return self
+
+    @property
+    def uses_platforms(self) -> bool:
+        """Whether any platform, autoscaling, deployment, failure, host or SLO field is set."""
+        return platform_spec.uses_platforms(self)
 
     @property
     def measured_s(self) -> float:
