@@ -12,6 +12,7 @@ validation, so a compiled style is exactly what a user could have written by han
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -166,8 +167,6 @@ class Build:
 
     def check_overrides(self) -> None:
         """Every deployable named in this style's overrides must exist."""
-        import difflib
-
         for name in self.style.settings().deployables:
             if self.roles.get(name) != "app":
                 known = [s for s, role in self.roles.items() if role == "app"]
