@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import LogLocator, NullFormatter
 
-from .look import caption, figure, legend_label, save, seconds_label, styled, subtitle
+from .look import caption, figure, legend_label, number_formatter, save, seconds_label, styled, subtitle
 from .rundata import VariantRun
 
 PERCENTILES = (("p50", "latency_p50_s"), ("p95", "latency_p95_s"), ("p99", "latency_p99_s"))
@@ -45,6 +46,9 @@ def draw_percentiles(variants: list[VariantRun], out_dir: Path, stem: str = "lat
     if positive and max(positive) / min(positive) > 20:
         ax.set_yscale("log")
         ax.set_ylim(bottom=min(positive) / 3)  # wide CIs must not drag the axis down to nothing
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(number_formatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xticks(x, [name for name, _ in PERCENTILES])
     ax.set_ylabel(f"latency ({unit})")
     ax.set_xlabel("percentile (error bars: 95% confidence interval)")

@@ -75,10 +75,8 @@ def _swatch(colour: str | None) -> str:
 
 def _stars(cell: str) -> str:
     """``★★★☆☆ (R&F ★★☆☆☆)`` as measured stars over a small published line."""
-    if cell == "not measured":
-        return '<span class="na">not measured</span>'
     mine, _, theirs = cell.partition(" (R&F ")
-    out = f'<span class="stars">{escape(mine)}</span>'
+    out = '<span class="na">not measured</span>' if mine == "not measured" else f'<span class="stars">{escape(mine)}</span>'
     if theirs:
         out += f'<span class="published">R&amp;F {escape(theirs.rstrip(")"))}</span>'
     return out

@@ -1,0 +1,122 @@
+"""Charts: every chart function draws a non-empty PNG and SVG from small real runs, and skips
+quietly when its data is absent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.charts import (
+    draw_cost, draw_distribution, draw_percentiles, draw_radar, draw_saturation,
+    draw_scalability, draw_startup, draw_timeseries, load_runs,
+)
+from simulator.charts.saturation import knee
+from simulator.charts.scalability import fit_usl, usl
+from simulator.errors import ArchsimError
+from simulator.scorecard import build_scorecard
+
+from test_charts_support import measured_run, reported_run, styles_run, sweep_run
+
+
+@pytest.fixture(scope="session")
+def root(tmp_path_factory):
+    return tmp_path_factory.getbasetemp()
+
+
+@pytest.fixture(scope="session")
+def sweep(root):
+    return load_runs(sweep_run(root))
+
+
+@pytest.fixture(scope="session")
+def styles(root):
+    return load_runs(styles_run(root))
+
+
+def assert_images(paths, stem):
+    assert [p.name for p in paths] == [f"{stem}.png", f"{stem}.svg"]
+    png, svg = paths
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
+
+
+@pytest.mark.parametrize("draw, stem", [
+    (draw_percentiles, "latency-percentiles"),
+    (draw_distribution, "latency-cdf"),
+    (draw_saturation, "saturation"),
+    (draw_scalability, "scalability-usl"),
+    (draw_cost, "cost-utilisation"),
+])
+def test_each_comparison_chart_draws_png_and_svg_from_a_real_run(sweep, tmp_path, draw, stem):
+    assert_images(draw(sweep, tmp_path), stem)
+
+
+def test_time_series_chart_is_drawn_per_variant(sweep, tmp_path):
+    assert_images(draw_timeseries(sweep[0], tmp_path), "timeseries-load-50")
+
+
+def test_startup_chart_needs_platform_extras(sweep, styles, tmp_path):
+    assert draw_startup(sweep, tmp_path) == []  # the engine alone records no start-ups: skipped, no error
+    assert_images(draw_startup(styles, tmp_path), "startup-breakdown")
+
+
+def test_radar_shows_measured_and_published_stars(styles, tmp_path):
+    assert_images(draw_radar(build_scorecard(styles), tmp_path), "scorecard-radar")
+
+
+def test_time_series_with_instance_states_and_events(styles, tmp_path):
+    assert "starting.api" in styles[0].timeseries
+    assert_images(draw_timeseries(styles[1], tmp_path), "timeseries-microservices")
+
+
+def test_simulated_and_measured_runs_share_a_chart(root, tmp_path):
+    both = load_runs([sweep_run(root), measured_run(root)])
+    labels = [v.label for v in both]
+    assert len(set(labels)) == len(labels) == 10
+    assert "measured/load-50" in labels and "sweep/load-50" in labels
+    assert len({v.colour for v in both}) == 10
+    assert {v.source for v in both} == {"simulation", "measured"}
+    assert_images(draw_percentiles(both, tmp_path), "latency-percentiles")
+    assert_images(draw_distribution(both, tmp_path), "latency-cdf")
+
+
+def test_a_variant_keeps_its_colour_across_charts(sweep):
+    assert [v.colour for v in sweep] == [v.colour for v in load_runs(sweep[0].run_dir)]
+
+
+def test_sweeps_are_found_from_the_resolved_scenarios(sweep):
+    from simulator.charts.saturation import saturation_curves
+    from simulator.charts.scalability import scalability_sweeps
+
+    [(label, curve)] = saturation_curves(sweep)
+    assert [v.name for v in curve] == ["load-50", "load-100", "load-200"]
+    [(_, members, fit)] = scalability_sweeps(sweep)
+    assert sorted(fit.instances) == [1, 2, 4]
+
+
+def test_knee_is_where_p95_reaches_twice_its_low_load_value():
+    assert knee([100, 200, 300, 400], [0.010, 0.012, 0.030, 0.5]) == pytest.approx(200 + 100 * (0.020 - 0.012) / (0.030 - 0.012))
+    assert knee([100, 200, 300], [0.010, 0.011, 0.012]) is None
+
+
+def test_usl_fit_recovers_contention_and_coherency():
+    n = np.array([1, 2, 4, 8, 16, 32])
+    fit = fit_usl(list(n), list(usl(n, 100.0, 0.05, 0.002)))
+    assert fit.lam == pytest.approx(100, rel=1e-3)
+    assert fit.sigma == pytest.approx(0.05, abs=1e-3)
+    assert fit.kappa == pytest.approx(0.002, abs=1e-4)
+    assert fit.peak_instances == pytest.approx(((1 - 0.05) / 0.002) ** 0.5, rel=0.01)
+    assert fit_usl([1, 2], [100, 190]) is None  # three parameters need three instance counts
+
+
+def test_a_folder_without_summary_is_not_a_run_directory(tmp_path):
+    with pytest.raises(ArchsimError, match="not a run directory \\(no summary.json\\)"):
+        load_runs(tmp_path)
+
+
+def test_draw_all_leaves_charts_and_report_in_the_run_directory(root):
+    run_dir, made = reported_run(root)
+    names = {p.name for p in made}
+    assert {"report.html", "report.md", "latency-percentiles.png", "startup-breakdown.svg", "scorecard-radar.png"} <= names
+    assert all(p.exists() and p.stat().st_size > 0 for p in made)
+    assert all(p.parent == run_dir / "charts" for p in made if p.suffix in (".png", ".svg"))

@@ -1,0 +1,117 @@
+"""Reports: one self-contained, valid HTML file (checked in headless Chromium) and a Markdown
+summary; ``archsim report`` and ``archsim compare`` on the command line."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from simulator.charts import load_runs
+from simulator.report.compare import differences, welch_ci
+from simulator.charts.rundata import Estimate
+
+from test_charts_support import reported_run, sweep_run
+
+CHROMIUM = Path("/usr/bin/chromium")
+VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+
+class Checker(HTMLParser):
+    """Balanced tags and every URL the page would load."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.errors, self.urls = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.urls += [v for k, v in attrs if k in ("src", "href") and v]
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(tag)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    run_dir, made = reported_run(tmp_path_factory.getbasetemp())
+    return run_dir, (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_html_is_valid_and_self_contained(report):
+    run_dir, html = report
+    checker = Checker()
+    checker.feed(html)
+    assert html.startswith("<!DOCTYPE html>")
+    assert checker.errors == [] and checker.stack == []
+    assert checker.urls and all(url.startswith("data:image/png;base64,") for url in checker.urls)
+    assert not re.search(r"https?://|url\(", html)
+
+
+def test_report_shows_summary_scorecard_charts_and_scenario(report):
+    run_dir, html = report
+    for text in ("Summary", "Trade-off scorecard", "Richards &amp; Ford", "start-up time by phase", "name: charts-sweep", "disagrees"):
+        assert text in html
+    assert html.count("<img") >= 8
+
+
+def test_markdown_summary_has_the_tables_and_links_the_charts(report):
+    run_dir, _ = report
+    md = (run_dir / "report.md").read_text()
+    assert "| variant | source | style |" in md and "## Trade-off scorecard" in md
+    assert "](charts/latency-percentiles.png)" in md
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the Debian package chromium (installed by .ci/run)")
+def test_report_renders_in_headless_chromium_without_console_errors(report, tmp_path):
+    run_dir, _ = report
+    shot = tmp_path / "report.png"
+    done = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+         f"--screenshot={shot}", "--window-size=1400,2000", (run_dir / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+    assert not [line for line in done.stderr.splitlines() if "Uncaught" in line or "CONSOLE" in line]
+
+
+def test_welch_interval_of_a_difference():
+    a, b = Estimate(10.0, None, (9.0, 10.0, 11.0)), Estimate(12.0, None, (11.0, 12.0, 13.0))
+    assert welch_ci(a, b) == pytest.approx(2.776445 * (2 / 3) ** 0.5, rel=1e-4)  # t(0.975, df=4)
+    assert welch_ci(Estimate(1.0), b) is None
+
+
+def test_a_run_compared_with_itself_shows_no_significant_difference(tmp_path_factory):
+    variants = load_runs(sweep_run(tmp_path_factory.getbasetemp()))
+    diffs = differences(variants, variants)
+    assert diffs and all(d.diff == 0 and not d.significant for d in diffs)
+
+
+def archsim(*args):
+    exe = shutil.which("archsim") or sys.executable
+    command = [exe, *args] if exe.endswith("archsim") else [exe, "-m", "simulator.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_report_command_rejects_a_folder_that_is_not_a_run(tmp_path):
+    done = archsim("report", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {tmp_path}: not a run directory (no summary.json)"
+
+
+def test_compare_command_prints_differences_and_charts_them(tmp_path_factory, tmp_path):
+    run = sweep_run(tmp_path_factory.getbasetemp())
+    done = archsim("compare", str(run), str(run), "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "p95 (s)" in done.stdout and "no significant difference" in done.stdout
+    assert (tmp_path / "compare.png").stat().st_size > 10_000
