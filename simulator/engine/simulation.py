@@ -123,8 +123,10 @@ class Simulation:
             env.run(until=scenario.duration_s if i == slices else i * step)
             if progress:
                 progress(env.now)
-        if n_ticks * interval < scenario.duration_s - 1e-9:
-            self.recorder.tick(self.source.offered)  # a last partial interval
+        # run(until=T) stops before ordinary events at exactly T, so the last interval (full or
+        # partial) is closed here
+        if not self.recorder.rows or self.recorder.rows[-1]["time_s"] < scenario.duration_s - 1e-9:
+            self.recorder.tick(self.source.offered)
         result = self.recorder.result(self.replication, scenario.duration_s)
         result.extras = {**copy.deepcopy(scenario.meta), **result.extras}
         result.wall_time_s = time.perf_counter() - started

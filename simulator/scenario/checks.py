@@ -55,6 +55,14 @@ def _call_sites(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], Cal
                     yield path, step
 
 
+def _check_warmup(scenario: Scenario) -> Problem | None:
+    if scenario.warmup_s >= scenario.duration_s:
+        return ("warmup",), f"must be shorter than duration ({scenario.warmup_s:g}s >= {scenario.duration_s:g}s)"
+    if scenario.metrics_interval_s > scenario.duration_s:
+        return ("metrics_interval",), f"must not exceed duration ({scenario.metrics_interval_s:g}s > {scenario.duration_s:g}s)"
+    return None
+
+
 def _check_mix(scenario: Scenario) -> Problem | None:
     mix = scenario.workload.mix
     if mix is None:
@@ -151,7 +159,7 @@ def _check_cycles(scenario: Scenario) -> Problem | None:
 
 def first_problem(scenario: Scenario) -> Problem | None:
     """The first cross-field problem in ``scenario``, or ``None`` if it is consistent."""
-    for check in (_check_mix, _check_calls, _check_routes, _check_cycles, _check_work_placement):
+    for check in (_check_warmup, _check_mix, _check_calls, _check_routes, _check_cycles, _check_work_placement):
         problem = check(scenario)
         if problem:
             return problem
