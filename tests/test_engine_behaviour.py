@@ -244,3 +244,20 @@ def test_route_and_call_graph_agree_on_a_simple_chain(tmp_path):
     b = one(tmp_path, routed, "duration=500s")
     assert a.overall["latency_mean_s"] == pytest.approx(b.overall["latency_mean_s"], rel=0.05)
     assert yaml  # the scenarios above are YAML text on purpose: they read like the files users write
+
+
+def test_memory_does_not_grow_with_the_number_of_requests(tmp_path):
+    """Streaming statistics: five times the requests, the same peak of traced allocations."""
+    import tracemalloc
+
+    def peak_bytes(duration_s: int) -> int:
+        loaded = scenario(tmp_path, SINGLE, f"duration={duration_s}s", "warmup=0s", f"metrics_interval={duration_s}s")
+        sim = Simulation(loaded.variants[0].scenario)
+        tracemalloc.start()
+        sim.run()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    short, long = peak_bytes(100), peak_bytes(500)  # 8,000 vs 40,000 requests
+    assert long < 1.2 * short + 200_000, f"{short} -> {long} bytes"

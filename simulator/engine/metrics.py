@@ -113,7 +113,11 @@ class Recorder:
         timed_out = timeout is not None and latency > timeout
         if ok and not timed_out:
             self._tick_ok += 1
-            self._tick_latencies.append(latency)
+            tick_latencies = self._tick_latencies
+            tick_latencies.append(latency)
+            if len(tick_latencies) >= 4096:  # constant memory whatever the interval
+                add_to_hdr(self._hdr_template, self._tick_counts, np.asarray(tick_latencies))
+                tick_latencies.clear()
         else:
             self._tick_failed += 1
         if request.t0 >= self.warmup_s:
