@@ -83,6 +83,7 @@ class FailureInjector:
     def _outage(self, failure: Failure) -> None:
         fleet = self.fleets[failure.service]
         self.sim.mark("outage_start", service=fleet.name, duration_s=failure.duration_s)
+        fleet.down_until = self.env.now + failure.duration_s
         for member in [m for m in fleet.members if m.state == READY]:
             fleet.crash(member, failure.duration_s, 0.0, "restart")
         self.sim.at(self.env.now + failure.duration_s, lambda: self.sim.mark("outage_end", service=fleet.name))

@@ -63,6 +63,7 @@ class Fleet:
         self.startups: list[dict[str, float]] = []  #: Phases of each completed start-up.
         self.cache_hits = 0
         self.controlled = False  #: A rollout is running: the autoscaler keeps its hands off.
+        self.down_until = 0.0  #: During a whole-service outage nothing becomes ready before this.
         self.on_change: list = []  #: Called as ``fn(fleet)`` whenever the ready count changes.
         # time-weighted availability over the measured window
         self._t = 0.0
@@ -79,7 +80,8 @@ class Fleet:
             for instance in list(self.runtime.instances):
                 self.runtime.remove_instance(instance)
             for _ in range(self.runtime.spec.instances):
-                self.runtime.add_instance(ready=True, factory=version.factory())
+                instance = self.runtime.add_instance(ready=False, factory=version.factory())
+                self.runtime.set_ready(instance, True)  # also re-picks the balancer's arrive function
         for instance in self.runtime.instances:
             member = Member(instance, READY, version, 0.0)
             self.members.append(member)
@@ -133,6 +135,8 @@ class Fleet:
                 yield self.env.timeout(rest)
             if member.version.fails_readiness:
                 yield self.env.event()  # never passes its probe; only a stop ends this
+            if self.env.now < self.down_until:
+                yield self.env.timeout(self.down_until - self.env.now)
             member.process = None
             waited = self.env.now - requested - sum(phases.values())
             phases["provisioning"] += max(0.0, waited)  # waiting for a host is part of provisioning
@@ -206,6 +210,8 @@ class Fleet:
             member.state = STARTING
             phases = self.startup.sample_restart() if self.startup else dict.fromkeys(PHASES, 0.0)
             yield self.env.timeout(sum(phases.values()))
+        if self.env.now < self.down_until:
+            yield self.env.timeout(self.down_until - self.env.now)
         if member.state in (FAILED, STARTING):
             member.state = READY
             member.instance.restart()
