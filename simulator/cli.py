@@ -191,10 +191,8 @@ def run(
 
 
 def _draw_charts(run_dir: Path, quiet: bool) -> None:
-    try:
-        from .charts import draw_all
-    except ImportError:
-        return
+    from .charts import draw_all
+
     made = draw_all(run_dir)
     if not quiet and made:
         stderr.print(f"charts: {len(made)} file(s) in {run_dir / 'charts'}")
@@ -236,17 +234,12 @@ def analytic(
 
 
 def _register_subcommands() -> None:
-    try:
-        from .deploy.cli import app as deploy_app
-    except ImportError:  # pragma: no cover - the package ships it
-        deploy_app = None
-    if deploy_app is not None:
-        app.add_typer(deploy_app, name="deploy", help="Build and run the real reference services in containers.")
-    try:
-        from .charts.commands import register as register_chart_commands
-    except ImportError:
-        return
-    register_chart_commands(app)  # archsim report / archsim compare
+    from .deploy.cli import app as deploy_app
+
+    app.add_typer(deploy_app, name="deploy", help="Build and run the real reference services in containers.")
+    from .report_commands import register as register_report_commands
+
+    register_report_commands(app)  # archsim report / archsim compare (charts imported on use)
 
 
 _register_subcommands()

@@ -1,4 +1,4 @@
-"""``archsim report`` and ``archsim compare``: the chart commands, registered on the root CLI app.
+"""``archsim report`` and ``archsim compare``: the report commands, registered on the root CLI app.
 
 ``simulator.cli`` calls :func:`register` with its ``typer.Typer``; the commands raise
 :class:`~simulator.errors.ArchsimError` for user errors (a folder that is not a run directory),
@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import ArchsimError
+from .errors import ArchsimError
 
 
 def _check(run_dirs: list[Path]) -> None:
@@ -26,7 +26,7 @@ def report(
     out: Annotated[Optional[Path], typer.Option(help="Folder for report.html, report.md and charts/ (default: the run directory if one, else ./report).")] = None,
 ) -> None:
     """Build one self-contained HTML report (charts, tables, scorecard, scenario) plus a Markdown summary."""
-    from ..report import build_report
+    from .report import build_report
 
     _check(run_dirs)
     target = out if out is not None else (run_dirs[0] if len(run_dirs) == 1 else Path("report"))
@@ -44,8 +44,8 @@ def compare(
     from rich.console import Console
     from rich.table import Table
 
-    from ..report.compare import differences, draw_differences
-    from .rundata import load_runs
+    from .report.compare import differences, draw_differences
+    from .charts.rundata import load_runs
 
     _check([run_a, run_b])
     diffs = differences(load_runs(run_a), load_runs(run_b))
