@@ -95,10 +95,50 @@ def _fmt_number(block: dict[str, Any], key: str, spec: str = ".1f") -> str:
     return format(mean, spec) + (f" ±{format(ci, spec)}" if ci is not None else "")
 
 
+def _nested(block: dict[str, Any], *path: str) -> dict[str, Any]:
+    node: Any = block
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+#: Optional columns, shown when any variant has the figure: (header, path into a variant, formatter).
+EXTRA_COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
+    ("async e2e p95", ("classes", "*", "async_latency_p95_s"), "latency"),  # events, write-behind
+    ("SLO recovery", ("extras", "recovery", "time_to_slo_recovery_s"), "latency"),
+    ("availability", ("extras", "availability", "overall"), "percent"),
+    ("$/M requests", ("extras", "cost", "per_million_requests_usd"), "money"),
+]
+
+
+def _extra_value(variant: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    if path[:2] == ("classes", "*"):  # the largest over request classes (e.g. the class that publishes)
+        found = [c[path[2]] for c in variant.get("classes", {}).values() if isinstance(c.get(path[2]), dict) and c[path[2]].get("mean") is not None]
+        return max(found, key=lambda e: e["mean"]) if found else {}
+    return _nested(variant, *path)
+
+
+def _format_extra(estimate: dict[str, Any], kind: str) -> str:
+    mean, ci = estimate.get("mean"), estimate.get("ci95")
+    if mean is None:
+        return "-"
+    if kind == "latency":
+        return format_duration(mean) + (f" ±{format_duration(ci)}" if ci else "")
+    if kind == "percent":
+        return f"{mean:.2%}" + (f" ±{ci:.2%}" if ci else "")
+    return f"${mean:,.2f}" + (f" ±{ci:,.2f}" if ci else "")
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
-    """One row per variant: throughput, latency percentiles, errors, busiest service."""
+    """One row per variant: throughput, latency percentiles, errors, busiest service, and where the
+    runs measured them, end-to-end event latency, recovery after a load change, availability and cost."""
     table = Table(title=f"{summary['scenario']['name']}: {summary['replications']} replication(s), means ± 95% CI", title_justify="left")
-    for column in ("variant", "throughput/s", "mean", "p50", "p95", "p99", "errors", "busiest service"):
+    extras = [
+        (header, path, kind)
+        for header, path, kind in EXTRA_COLUMNS
+        if any(_extra_value(v, path).get("mean") is not None for v in summary["variants"].values())
+    ]
+    for column in ("variant", "throughput/s", "mean", "p50", "p95", "p99", "errors", "busiest service", *[e[0] for e in extras]):
         table.add_column(column, justify="left" if column in ("variant", "busiest service") else "right")
     for name, variant in summary["variants"].items():
         overall = variant["overall"]
@@ -115,6 +155,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
             _fmt_latency(overall, "latency_p99_s"),
             f"{error_rate:.2%}",
             busy,
+            *[_format_extra(_extra_value(variant, path), kind) for _, path, kind in extras],
         )
     return table
 
