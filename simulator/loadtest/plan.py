@@ -1,0 +1,152 @@
+"""The load a scenario describes, as a plan Locust can follow: users, spawn rate and pacing.
+
+Open workload (requests arrive on their own schedule): Locust has no arrival process, only users,
+so the plan runs a fixed population of ``users`` users that each *pace* themselves. A user draws
+its next arrival time from a Poisson process of rate ``rate(t) / users`` (by thinning: candidates
+at ``peak / users``, each kept with probability ``rate(t) / peak``, Lewis & Shedler 1979), sleeps
+until then and sends one request. Independent Poisson streams add up to a Poisson stream, so the
+users together offer ``rate(t)`` requests per second following the scenario's profile and spikes.
+
+The limit of this construction: a user that is still waiting on a response when its next arrival is
+due sends that request late (when the response comes). The arrival is not lost, but it no longer
+comes from the arrival process, and a slow system sees less load than the scenario says
+(coordinated omission). :func:`users_for_open` therefore sizes the population so that a user is
+rarely busy at its next arrival: with per-user rate ``rate / users`` and responses shorter than
+``latency_bound_s``, the chance that the next gap is shorter than a response is
+``1 - exp(-rate * latency_bound_s / users)``; the plan keeps it under ``LATE_SHARE``. The recorder
+counts late arrivals, and the run reports the achieved rate beside the target.
+
+Closed workload: ``users`` users spawned at ``spawn_rate`` (all at once if absent), each sending a
+request, waiting for its response and thinking for a time drawn from the scenario's ``think_time``
+distribution, as in the simulator.
+
+The plan is plain data (``to_json``/``from_json``); the Locust-side files
+(``loadtests/locustfiles/archsim_shape.py``) read it from the file named by ``ARCHSIM_PLAN``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..engine.workload import RateProfile
+from ..scenario import model as m
+
+PLAN_ENV = "ARCHSIM_PLAN"  #: Environment variable naming the plan file in the Locust process.
+RECORD_ENV = "ARCHSIM_RECORD"  #: Environment variable naming the recorder's output file.
+LATE_SHARE = 0.05  #: Largest wanted chance that an open-model user is busy at its next arrival.
+DEFAULT_LATENCY_BOUND_S = 0.1  #: Response-time bound used to size open-model users.
+MIX_RESOLUTION = 1000  #: Task weights are the mix rounded to 1/1000.
+
+
+@dataclass
+class LoadPlan:
+    """What the Locust process needs to reproduce a scenario's workload."""
+
+    model: str  #: ``open`` or ``closed``.
+    duration_s: float
+    warmup_s: float
+    interval_s: float  #: Time-series step.
+    seed: int
+    mix: dict[str, float]  #: Request class -> share (sums to 1).
+    users: int
+    spawn_rate_per_s: float
+    workload: dict[str, Any] = field(default_factory=dict)  #: The scenario's workload as written (aliases).
+    peak_rate_per_s: float | None = None  #: Open: largest target rate, spikes included.
+    target_rate_per_s: float | None = None  #: Open: mean target rate over the measurement window.
+    latency_bound_s: float | None = None  #: Open: response-time bound the users were sized for.
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "LoadPlan":
+        return cls(**json.loads(text))
+
+    @classmethod
+    def read(cls, path: str | Path) -> "LoadPlan":
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    def open_workload(self) -> m.OpenWorkload:
+        return m.OpenWorkload.model_validate(self.workload)
+
+    def closed_workload(self) -> m.ClosedWorkload:
+        return m.ClosedWorkload.model_validate(self.workload)
+
+    def rate(self) -> RateProfile:
+        """Open model: the target arrival rate as a function of test time (profile times spikes)."""
+        return RateProfile(self.open_workload())
+
+    @property
+    def measured_s(self) -> float:
+        return self.duration_s - self.warmup_s
+
+
+def mean_rate(profile: RateProfile, start_s: float, end_s: float, step_s: float = 0.01) -> float:
+    """Mean of ``rate(t)`` over ``[start_s, end_s)`` (midpoint rule; ramps are linear, so exact
+    up to the step at the corners)."""
+    if end_s <= start_s:
+        return profile(start_s)
+    n = max(1, math.ceil((end_s - start_s) / step_s))
+    width = (end_s - start_s) / n
+    return sum(profile(start_s + (i + 0.5) * width) for i in range(n)) / n
+
+
+def users_for_open(peak_rate_per_s: float, latency_bound_s: float, late_share: float = LATE_SHARE) -> int:
+    """Users needed so that a user is busy at its next arrival with chance at most ``late_share``
+    when responses take at most ``latency_bound_s``: ``ceil(peak * bound / -ln(1 - late_share))``."""
+    if peak_rate_per_s <= 0 or latency_bound_s <= 0:
+        raise ValueError(f"rate and latency bound must be positive, got {peak_rate_per_s}, {latency_bound_s}")
+    return max(1, math.ceil(peak_rate_per_s * latency_bound_s / -math.log1p(-late_share)))
+
+
+def task_weights(mix: dict[str, float]) -> dict[str, int]:
+    """Integer task weights for Locust from a mix (shares rounded to 1/1000, reduced by their gcd)."""
+    weights = {name: round(share * MIX_RESOLUTION) for name, share in mix.items() if share > 0}
+    weights = {name: w for name, w in weights.items() if w > 0}
+    divisor = math.gcd(*weights.values()) if weights else 1
+    return {name: w // divisor for name, w in weights.items()}
+
+
+def plan_for(
+    scenario: m.Scenario,
+    *,
+    duration_s: float | None = None,
+    latency_bound_s: float = DEFAULT_LATENCY_BOUND_S,
+    users: int | None = None,
+) -> LoadPlan:
+    """The plan for one (variant of a) scenario; ``duration_s`` overrides the scenario's duration
+    (the warm-up is kept, but never longer than half the run)."""
+    duration = duration_s if duration_s is not None else scenario.duration_s
+    warmup = min(scenario.warmup_s, duration / 2) if duration_s is not None else scenario.warmup_s
+    workload = scenario.workload
+    class_names = list(scenario.classes)
+    mix = dict(workload.mix) if workload.mix else {class_names[0]: 1.0}
+    common = {
+        "duration_s": duration, "warmup_s": warmup, "interval_s": scenario.metrics_interval_s,
+        "seed": scenario.seed, "mix": mix, "workload": workload.model_dump(mode="json", by_alias=True),
+    }
+    if isinstance(workload, m.ClosedWorkload):
+        spawn = workload.spawn_rate_per_s or float(workload.users)
+        return LoadPlan(model="closed", users=users or workload.users, spawn_rate_per_s=spawn, **common)
+    profile = RateProfile(workload)
+    n = users or users_for_open(profile.peak, latency_bound_s)
+    return LoadPlan(
+        model="open", users=n, spawn_rate_per_s=float(n),  # all users within a second; pacing starts at once
+        peak_rate_per_s=profile.peak, target_rate_per_s=mean_rate(profile, warmup, duration),
+        latency_bound_s=latency_bound_s, **common,
+    )
+
+
+def spike_events(plan: LoadPlan) -> list[dict[str, Any]]:
+    """The scenario's spikes as chart marks, as the simulator records them."""
+    if plan.model != "open":
+        return []
+    return [
+        {"time_s": s.at_s, "kind": "spike", "factor": s.factor, "duration_s": s.duration_s}
+        for s in plan.open_workload().spikes
+        if s.at_s < plan.duration_s
+    ]
