@@ -168,5 +168,16 @@ def test_a_remote_host_is_refused_before_anything_runs(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_closed_users_think_between_requests(standin, tmp_path):
+    done = loadtest(str(SCENARIO), "--host", standin, "--locustfile", str(LOCUSTFILE), "--duration", "6s", "--set", "warmup=1s",
+                    "--set", "workload={type: closed, users: 4, think_time: exp(100ms), mix: {browse: 0.6, add_to_cart: 0.25, place_order: 0.1, order_status: 0.05}}",
+                    "--out", str(tmp_path), "--no-charts")
+    assert done.returncode == 0, done.stderr[-3000:]
+    block = json.loads((tmp_path / "summary.json").read_text())["variants"]["measured"]
+    assert block["extras"]["workload_model"] == "closed" and block["extras"]["users"]["mean"] == 4
+    # 4 users, each ~100 ms thinking plus a few ms per request: about 35-40 requests/s
+    assert 20 < block["system"]["arrival_rate_per_s"]["mean"] < 45
+
+
 if __name__ == "__main__":
     serve(int(sys.argv[1]))
