@@ -9,6 +9,7 @@ read in those internal units.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-zµ/]*)\s*$")
@@ -58,73 +59,60 @@ BANDWIDTH_UNITS: dict[str, float] = {
 }
 
 
-def _split(text: str) -> tuple[float, str]:
-    match = _QUANTITY.match(text)
+def _read(value: object, example: str, unit_to_factor: Callable[[str, str], float], pattern: re.Pattern[str] = _QUANTITY) -> float:
+    """A plain number (already in the internal unit) or ``<number><unit>`` converted by ``unit_to_factor``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"expected {example}")
+    if not isinstance(value, str):
+        return float(value)
+    match = pattern.match(value)
     if not match:
-        raise ValueError(f"cannot read {text!r} as a number with a unit")
-    return float(match.group(1)), match.group(2)
+        raise ValueError(f"cannot read {value!r} as a number with a unit: expected {example}")
+    number, unit = float(match.group(1)), match.group(2)
+    return number if unit == "" else number * unit_to_factor(unit, value)
+
+
+def _lookup(table: dict[str, float], kind: str, choices: str) -> Callable[[str, str], float]:
+    def factor(unit: str, text: str) -> float:
+        if unit not in table:
+            raise ValueError(f"unknown {kind} unit {unit!r} in {text!r}: use one of {choices}")
+        return table[unit]
+
+    return factor
+
+
+_duration_factor = _lookup(DURATION_UNITS, "duration", "ns, us, ms, s, m, h")
+_size_factor = _lookup(SIZE_UNITS, "size", "B, KB, MB, GB, MiB, GiB")
+
+
+def _rate_factor(unit: str, text: str) -> float:
+    if not unit.startswith("/") or unit[1:] not in RATE_UNITS:
+        raise ValueError(f"unknown rate unit {unit!r} in {text!r}: use /s, /min, /h or /ms")
+    return RATE_UNITS[unit[1:]]
+
+
+_BANDWIDTH = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z]+/s|[A-Za-z]+ps)?\s*$")
+_bandwidth_factor = _lookup(BANDWIDTH_UNITS, "bandwidth", "MB/s, GB/s, MiB/s, Mbit/s, Gbit/s")
 
 
 def parse_duration(value: object) -> float:
     """Seconds from ``'250ms'``, ``'2s'``, ``'1.5m'``, ``'1h'`` or a plain number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration like '250ms' or '2s'")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError("expected a duration like '250ms' or '2s'")
-    number, unit = _split(value)
-    if unit == "":
-        return number
-    if unit not in DURATION_UNITS:
-        raise ValueError(f"unknown duration unit {unit!r} in {value!r}: use one of ns, us, ms, s, m, h")
-    return number * DURATION_UNITS[unit]
+    return _read(value, "a duration like '250ms' or '2s'", _duration_factor)
 
 
 def parse_size_mb(value: object) -> float:
     """Megabytes from ``'512MB'``, ``'1.5GB'``, ``'200MiB'`` or a plain number of megabytes."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size like '512MB' or '2GB'")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError("expected a size like '512MB' or '2GB'")
-    number, unit = _split(value)
-    if unit == "":
-        return number
-    if unit not in SIZE_UNITS:
-        raise ValueError(f"unknown size unit {unit!r} in {value!r}: use one of B, KB, MB, GB, MiB, GiB")
-    return number * SIZE_UNITS[unit]
+    return _read(value, "a size like '512MB' or '2GB'", _size_factor)
 
 
 def parse_rate(value: object) -> float:
     """Events per second from ``'100/s'``, ``'6000/min'``, ``'2/ms'`` or a plain number per second."""
-    if isinstance(value, bool):
-        raise ValueError("expected a rate like '100/s'")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError("expected a rate like '100/s'")
-    number, unit = _split(value)
-    if unit == "":
-        return number
-    if not unit.startswith("/") or unit[1:] not in RATE_UNITS:
-        raise ValueError(f"unknown rate unit {unit!r} in {value!r}: use /s, /min, /h or /ms")
-    return number * RATE_UNITS[unit[1:]]
+    return _read(value, "a rate like '100/s'", _rate_factor)
 
 
 def parse_bandwidth_mb_s(value: object) -> float:
     """Megabytes per second from ``'100MB/s'``, ``'1Gbit/s'`` or a plain number of MB/s."""
-    if isinstance(value, bool):
-        raise ValueError("expected a bandwidth like '100MB/s'")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError("expected a bandwidth like '100MB/s'")
-    match = re.match(rf"^\s*({_NUMBER})\s*([A-Za-z]+/s|[A-Za-z]+ps)\s*$", value)
-    if not match or match.group(2) not in BANDWIDTH_UNITS:
-        raise ValueError(f"cannot read {value!r} as a bandwidth: use e.g. '100MB/s' or '1Gbit/s'")
-    return float(match.group(1)) * BANDWIDTH_UNITS[match.group(2)]
+    return _read(value, "a bandwidth like '100MB/s' or '1Gbit/s'", _bandwidth_factor, _BANDWIDTH)
 
 
 def format_duration(seconds: float) -> str:

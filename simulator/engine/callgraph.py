@@ -21,6 +21,7 @@ import numpy as np
 
 from ..scenario import model as m
 from ..scenario.checks import resolve_target
+from .events import Wakeup
 from .station import NORMAL, Continuation, Visit
 
 
@@ -106,7 +107,7 @@ class _CallAttempts:
         step.attempts += 1
         answer = _AttemptAnswer(self, self.n)
         if step.timeout is not None:
-            self.step.schedule(_Expiry(answer), NORMAL, step.timeout)
+            self.step.schedule(Wakeup(_expire, answer), NORMAL, step.timeout)
         step.inner.start(self.request, answer, self.instance)
 
     def settle(self, n: int, ok: bool) -> None:
@@ -119,7 +120,7 @@ class _CallAttempts:
             delay = self.step.backoff() * self.step.multiplier**self.n
             self.n += 1
             if delay > 0:
-                self.step.schedule(_Retry(self), NORMAL, delay)
+                self.step.schedule(Wakeup(_CallAttempts.attempt, self), NORMAL, delay)
             else:
                 self.attempt()
         else:
@@ -139,30 +140,13 @@ class _AttemptAnswer:
         self.attempts.settle(self.n, ok)
 
 
-class _Expiry:
-    __slots__ = ("callbacks", "_ok", "answer")
-
-    def __init__(self, answer: _AttemptAnswer):
-        self.callbacks = [_expire]
-        self._ok = True
-        self.answer = answer
+def _expire(answer: "_AttemptAnswer") -> None:
+    answer.attempts.settle(answer.n, False)
 
 
-def _expire(event: _Expiry) -> None:
-    event.answer.attempts.settle(event.answer.n, False)
-
-
-class _Retry:
-    __slots__ = ("callbacks", "_ok", "attempts")
-
-    def __init__(self, attempts: _CallAttempts):
-        self.callbacks = [_retry]
-        self._ok = True
-        self.attempts = attempts
-
-
-def _retry(event: _Retry) -> None:
-    event.attempts.attempt()
+def _resume(payload: tuple[Any, Continuation]) -> None:
+    request, k = payload
+    k(request, True)
 
 
 class AsyncStep(Step):
@@ -238,22 +222,6 @@ class ParallelStep(Step):
             branch.start(request, join, instance)
 
 
-class _Timer:
-    """A SimPy event that resumes a continuation after a delay."""
-
-    __slots__ = ("callbacks", "_ok", "request", "k")
-
-    def __init__(self, request, k):
-        self.callbacks = [_fire]
-        self._ok = True
-        self.request = request
-        self.k = k
-
-
-def _fire(timer: _Timer) -> None:
-    timer.k(timer.request, True)
-
-
 class DelayStep(Step):
     """Time passes without using a core."""
 
@@ -264,7 +232,7 @@ class DelayStep(Step):
         self.schedule = env.schedule
 
     def start(self, request: Any, k: Continuation, instance: Any) -> None:
-        self.schedule(_Timer(request, k), NORMAL, self.sample())
+        self.schedule(Wakeup(_resume, (request, k)), NORMAL, self.sample())
 
 
 class WorkStep(Step):

@@ -17,10 +17,10 @@ import simpy
 
 from ..scenario import model as m
 from .callgraph import Compiler, OperationPlan
+from .events import NORMAL, Wakeup
 from .metrics import Recorder, ReplicationResult
 from .rng import Streams
 from .service import ServiceRuntime
-from .station import NORMAL
 from .workload import ClassPicker, ClosedSource, OpenSource, Request
 
 Progress = Callable[[float], None]  #: Called with the simulated seconds done so far.
@@ -28,14 +28,6 @@ Progress = Callable[[float], None]  #: Called with the simulated seconds done so
 #: Hooks that extend a simulation after it is built (platforms, failures, autoscalers). Each is
 #: called as ``hook(simulation)`` before the run starts.
 Extension = Callable[["Simulation"], None]
-
-
-class _Tick:
-    __slots__ = ("callbacks", "_ok")
-
-    def __init__(self, callback):
-        self.callbacks = [callback]
-        self._ok = True
 
 
 class Simulation:
@@ -96,7 +88,7 @@ class Simulation:
 
     def at(self, time_s: float, callback: Callable[[], None]) -> None:
         """Call ``callback()`` at simulated time ``time_s``."""
-        self.env.schedule(_Tick(lambda _event: callback()), NORMAL, max(0.0, time_s - self.env.now))
+        self.env.schedule(Wakeup(lambda _: callback()), NORMAL, max(0.0, time_s - self.env.now))
 
     def run(self, progress: Progress | None = None, slices: int = 50) -> ReplicationResult:
         scenario = self.scenario
@@ -110,14 +102,12 @@ class Simulation:
         interval = scenario.metrics_interval_s
         n_ticks = int(scenario.duration_s / interval + 1e-9)
 
-        def tick(event, count=[0]) -> None:  # one self-rescheduling event, not one per interval
+        def tick(done: int) -> None:  # one pending tick at a time, not one event per interval up front
             self.recorder.tick(self.source.offered)
-            count[0] += 1
-            if count[0] < n_ticks:
-                env.schedule(event, NORMAL, interval)
-                event.callbacks = [tick]
+            if done + 1 < n_ticks:
+                env.schedule(Wakeup(tick, done + 1), NORMAL, interval)
 
-        env.schedule(_Tick(tick), NORMAL, interval)
+        env.schedule(Wakeup(tick, 0), NORMAL, interval)
         step = scenario.duration_s / slices
         for i in range(1, slices + 1):
             env.run(until=scenario.duration_s if i == slices else i * step)

@@ -19,10 +19,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .events import NORMAL, Wakeup
+
 if TYPE_CHECKING:
     from .callgraph import OperationPlan
-
-NORMAL = 1  #: SimPy's priority for ordinary events.
 
 Continuation = Callable[[Any, bool], None]  #: ``k(request, ok)``: what to do when a step ends.
 
@@ -240,7 +240,7 @@ class Instance:
             if visit.hop is None:
                 visit.k(visit.request, False)
             else:
-                self._schedule(_FailedReply(visit), NORMAL, visit.hop())
+                self._schedule(Wakeup(_deliver_failure, visit), NORMAL, visit.hop())
         return len(lost)
 
     def restart(self) -> None:
@@ -278,19 +278,8 @@ class Instance:
         self.completed = self.rejected = self.failed = 0
 
 
-class _FailedReply:
-    """The response of a request lost in a crash, travelling back over the network."""
-
-    __slots__ = ("callbacks", "_ok", "visit")
-
-    def __init__(self, visit: Visit):
-        self.callbacks = [_deliver_failure]
-        self._ok = True
-        self.visit = visit
-
-
-def _deliver_failure(event: _FailedReply) -> None:
-    event.visit.k(event.visit.request, False)
+def _deliver_failure(visit: Visit) -> None:
+    visit.k(visit.request, False)
 
 
 class _Resume:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..scenario import model as m
-from .station import NORMAL
+from .events import NORMAL, Wakeup
 
 BATCH = 4096
 
@@ -166,7 +166,6 @@ class ClosedSource:
         self.think = workload.think_time.sampler(streams("think"))
         self.timeouts = timeouts
         self._wake = [self._wake_up]
-        self._give_up = [self._timeout]
         self.users = [User(self) for _ in range(workload.users)]
 
     def start(self) -> None:
@@ -184,8 +183,7 @@ class ClosedSource:
         self.offered += 1
         timeout = self.timeouts[cls]
         if timeout is not None:
-            alarm = _Alarm(self._give_up, request)
-            self.env.schedule(alarm, NORMAL, timeout)
+            self.env.schedule(Wakeup(self._timeout, request), NORMAL, timeout)
         self.begin(request)
 
     def answered(self, request: Request) -> None:
@@ -194,20 +192,10 @@ class ClosedSource:
         user.callbacks = self._wake
         self.env.schedule(user, NORMAL, self.think())
 
-    def _timeout(self, alarm: "_Alarm") -> None:
-        request = alarm.request
+    def _timeout(self, request: Request) -> None:
         if request.state == 0:
             request.state = 2
             self.on_timeout(request)
             self.answered(request)
 
     on_timeout: Callable[[Request], None] = staticmethod(lambda request: None)
-
-
-class _Alarm:
-    __slots__ = ("callbacks", "_ok", "request")
-
-    def __init__(self, callbacks, request):
-        self.callbacks = callbacks
-        self._ok = True
-        self.request = request
