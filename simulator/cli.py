@@ -278,9 +278,11 @@ def _register_subcommands() -> None:
     from .deploy.cli import app as deploy_app
 
     app.add_typer(deploy_app, name="deploy", help="Build and run the real reference services in containers.")
+    from .loadtest.cli import register as register_loadtest
     from .report_commands import register as register_report_commands
 
     register_report_commands(app)  # archsim report / archsim compare (charts imported on use)
+    register_loadtest(app)  # archsim loadtest: Locust with a scenario's load shape -> measured run
 
 
 _register_subcommands()

@@ -219,3 +219,13 @@ def test_a_locustfile_without_the_scenarios_classes_is_one_line(tmp_path):
                                       "--host", "http://127.0.0.1:1", "--locustfile", str(locustfile)])
     assert isinstance(result.exception, ArchsimError)
     assert str(result.exception) == f"{locustfile}: user class U has no task named 'b' (it has: a); task names must be the scenario's request classes"
+
+
+def test_the_cli_default_latency_bound_is_the_planners():
+    from simulator.loadtest.cli import DEFAULT_LATENCY_BOUND, REPO_LOCUSTFILES
+    from simulator.loadtest.plan import DEFAULT_LATENCY_BOUND_S
+    from simulator.loadtest.run import REPO_LOCUSTFILES as RUN_LOCUSTFILES
+    from simulator.units import parse_duration
+
+    assert parse_duration(DEFAULT_LATENCY_BOUND) == DEFAULT_LATENCY_BOUND_S
+    assert REPO_LOCUSTFILES == RUN_LOCUSTFILES

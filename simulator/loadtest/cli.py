@@ -13,9 +13,11 @@ import typer
 
 from ..errors import ArchsimError
 from ..units import parse_duration
-from .plan import DEFAULT_LATENCY_BOUND_S, plan_for
-from .run import REPO_LOCUSTFILES, check_tasks, measure
-from .target import check_target
+
+# The loadtest machinery (plans, Locust runs, conversion) is imported when the command runs, so
+# that every other `archsim` command starts without it.
+REPO_LOCUSTFILES = Path(__file__).resolve().parents[2] / "loadtests" / "locustfiles"
+DEFAULT_LATENCY_BOUND = "100ms"  #: same as plan.DEFAULT_LATENCY_BOUND_S (a test keeps them equal)
 
 DEFAULT_VARIANT = "measured"
 
@@ -50,13 +52,16 @@ def loadtest(
     allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow a host that is not loopback (only one you are entitled to load).")] = False,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a scenario field: path=value (repeatable), e.g. workload.rate=50/s.")] = None,
     users: Annotated[Optional[int], typer.Option("--users", min=1, help="Open model: users to pace (default: sized from the peak rate and --latency-bound).")] = None,
-    latency_bound: Annotated[str, typer.Option("--latency-bound", help="Open model: response time the users are sized for; slower responses make arrivals late.")] = f"{DEFAULT_LATENCY_BOUND_S * 1000:g}ms",
+    latency_bound: Annotated[str, typer.Option("--latency-bound", help="Open model: response time the users are sized for; slower responses make arrivals late.")] = DEFAULT_LATENCY_BOUND,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw charts and report.html into the run directory.")] = True,
 ) -> None:
     """Run real Locust against a deployment with a scenario's load; write a measured run directory."""
     from ..cli import DEFAULT_RESULTS, stderr, stdout, summary_table
     from ..results.rundir import default_run_dir
     from ..scenario import load_scenario
+    from .plan import plan_for
+    from .run import check_tasks, measure
+    from .target import check_target
 
     url = check_target(host, allow_remote=allow_remote)
     loaded = load_scenario(scenario_file, set_ or [])
