@@ -316,3 +316,22 @@ def test_shipped_rolling_update_and_failure_scenarios_run(tmp_path):
     failures = run_cli(tmp_path, "failure-recovery", "duration=12m")
     assert mean(failures["vm"]["availability"]["api"]) < 1 and mean(failures["container"]["availability"]["api"]) < 1
     assert mean(failures["vm"]["platform"]["api"]["startup_mean_s"]) > mean(failures["container"]["platform"]["api"]["startup_mean_s"])
+
+
+def test_a_relative_profile_path_is_read_from_the_scenario_folder(tmp_path, monkeypatch):
+    """A scenario and its measured start-up profile move together, wherever archsim is run from."""
+    import json
+
+    from simulator.scenario import load_scenario
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "startup.json").write_text(json.dumps({"phases": {"runtime": [0.5, 0.7], "app_init": [1.0, 1.2]}}))
+    (folder / "s.yaml").write_text(
+        "name: p\nduration: 10s\nworkload: {rate: 1/s}\nclasses: {a: {calls: [api]}}\n"
+        "services:\n  api:\n    service_time: 1ms\n    platform: {kind: container, profile: startup.json}\n"
+    )
+    monkeypatch.chdir(tmp_path)  # not the scenario's folder
+    loaded = load_scenario(folder / "s.yaml")
+    profile = loaded.base.services["api"].platform.profile
+    assert profile.phases["app_init"] == [1.0, 1.2]

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator, ValidationInfo
 
 from ..distributions import Distribution
 from ..units import parse_bandwidth_mb_s, parse_duration, parse_rate, parse_size_mb
@@ -58,10 +58,15 @@ class StartupProfile(_Section):
         return phases
 
 
-def _read_profile(value: Any) -> Any:
-    """``profile: path/to/startup.json`` (relative to the working directory) -> its contents."""
+def _read_profile(value: Any, info: ValidationInfo) -> Any:
+    """``profile: path/to/startup.json`` -> its contents. A relative path is read from the folder of
+    the scenario file (the loader passes it as the validation context ``base_dir``), so a scenario
+    and its measured profile can move together."""
     if isinstance(value, (str, Path)):
         path = Path(value)
+        base_dir = (info.context or {}).get("base_dir")
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -218,7 +218,9 @@ def _validate(file: str, data: dict[str, Any], lines: dict[Path_, int], prefix: 
 
         data = expand_styles(data, file, lines)
     try:
-        scenario = Scenario.model_validate(data)
+        # base_dir: relative file references in a scenario (e.g. start-up profiles) are read from
+        # the scenario's own folder
+        scenario = Scenario.model_validate(data, context={"base_dir": str(Path(file).resolve().parent)})
     except ValidationError as exc:
         _raise_validation(file, exc, data, lines, prefix)
         raise  # unreachable: keeps type checkers content
