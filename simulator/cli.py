@@ -58,9 +58,15 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) 
 
     loaded = load_scenario(file)
     base = loaded.base
-    names = ", ".join(v.name for v in loaded.variants)
+    sizes = {len(v.scenario.services) for v in loaded.variants}
+    if len(sizes) == 1:
+        names = ", ".join(v.name for v in loaded.variants)
+        services = f"{sizes.pop()} service(s)"
+    else:  # variants differ in structure (e.g. architecture styles): count each
+        names = ", ".join(f"{v.name}: {len(v.scenario.services)} services" for v in loaded.variants)
+        services = ""
     print(
-        f"{file}: ok: scenario '{base.name}', {len(base.services)} service(s), {len(base.classes)} request class(es), "
+        f"{file}: ok: scenario '{base.name}', {services + ', ' if services else ''}{len(base.classes)} request class(es), "
         f"{len(loaded.variants)} variant(s) ({names})"
     )
 
@@ -160,6 +166,24 @@ def summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+def overload_warnings(summary: dict[str, Any], threshold: float = 0.95) -> list[str]:
+    """Variants that finished clearly fewer requests than arrived: their queues were still growing,
+    so latency figures describe only the requests that got through."""
+    lines = []
+    for name, variant in summary["variants"].items():
+        ratio = (variant.get("system", {}).get("completion_ratio") or {}).get("mean")
+        if ratio is None or ratio >= threshold:
+            continue
+        services = variant.get("services", {})
+        busiest = max(services.items(), key=lambda kv: kv[1]["utilisation"]["mean"] or 0.0, default=None)
+        where = f" (busiest: {busiest[0]} at {busiest[1]['utilisation']['mean']:.0%})" if busiest else ""
+        lines.append(
+            f"variant '{name}' finished only {ratio:.0%} of the requests that arrived{where}: it is overloaded, "
+            "its queues grow through the run, and its latencies describe only the requests that got through"
+        )
+    return lines
+
+
 def _compact(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary without histograms and per-replication values (for ``--json``)."""
 
@@ -202,6 +226,8 @@ def run(
     except ValueError:
         raise ArchsimError(f"--jobs: expected a positive number or 'auto', got {jobs!r}") from None
     run_dir = out if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ArchsimError(f"--out {run_dir}: is a file; give a folder for the run directory")
     show = not quiet and not as_json and sys.stderr.isatty()
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
@@ -228,6 +254,8 @@ def run(
         print(run_dir)
     else:
         stdout.print(summary_table(summary))
+        for line in overload_warnings(summary):
+            stderr.print(f"[yellow]warning:[/yellow] {line}")
         stdout.print(f"results: {run_dir}")
 
 
@@ -288,28 +316,32 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+#: Click's base exception for usage errors. Typer 0.29+ vendors Click (``typer._click``), older
+#: releases depend on the ``click`` package: take the class from Typer's own hierarchy.
+ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except ArchsimError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except ClickException as exc:  # unknown command or option, bad option value
+        exc.show()
+        sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
-    except KeyboardInterrupt:
+    except (typer.Abort, KeyboardInterrupt):  # Click turns Ctrl-C into Abort
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except OSError as exc:  # a path the user gave that cannot be used, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        sys.exit(2)
+    # Without standalone mode Click returns a typer.Exit's code instead of exiting.
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -320,7 +320,15 @@ Distribution = Annotated[
         Annotated[Uniform, Tag("uniform")],
         Annotated[Empirical, Tag("empirical")],
     ],
-    Discriminator(_discriminate),
+    Discriminator(
+        _discriminate,
+        custom_error_type="distribution",
+        custom_error_message=(
+            "expected a distribution: a short form like exp(10ms), const(5ms), lognormal(10ms, cv=1.5), "
+            "gamma(10ms, cv=0.5), erlang(10ms, k=3), uniform(5ms, 15ms), empirical(1ms, 2ms), "
+            "or a mapping with `type:` one of exponential, deterministic, lognormal, gamma, erlang, uniform, empirical"
+        ),
+    ),
     BeforeValidator(_normalise_type),
 ]
 """A distribution field in a scenario: a mapping with ``type`` or a short form like ``exp(10ms)``."""

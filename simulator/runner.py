@@ -16,6 +16,7 @@ from typing import Any
 
 from . import __version__
 from .engine.experiment import aggregate, run_variant
+from .errors import ArchsimError
 from .results import rundir
 from .scenario.load import LoadedScenario
 
@@ -84,13 +85,23 @@ def run_scenario(
             summary["run"]["wall_time_s"] = time.perf_counter() - started
             rundir.write_json(run_dir / "summary.json", summary)
         summary["status"] = "ok"
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         summary["status"] = "interrupted"
-        summary["error"] = "interrupted by the user (Ctrl-C); variants that finished are kept"
+        summary["error"] = "interrupted by the user (Ctrl-C); finished variants and replications are kept"
+        partial = getattr(exc, "results", None)
+        if partial:  # the variant that was running keeps its finished replications
+            block = aggregate(variant, partial)
+            block["interrupted"] = True
+            summary["variants"][variant.name] = block
+            rundir.atomic_write(run_dir / f"{variant.name}_stats.csv", rundir.locust_stats_csv(block))
+            for result in partial:
+                for row in result.timeseries:
+                    timeseries.append({"variant": variant.name, "replication": result.replication, **row})
+            rundir.atomic_write(run_dir / "timeseries.csv", rundir.timeseries_csv(timeseries))
         raise
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the CLI to report
         summary["status"] = "error"
-        summary["error"] = f"{exc.__class__.__name__}: {exc}"
+        summary["error"] = exc.message if isinstance(exc, ArchsimError) else f"{exc.__class__.__name__}: {exc}"
         raise
     finally:
         summary["run"]["wall_time_s"] = time.perf_counter() - started

@@ -2,8 +2,9 @@
 
 Scenario files carry units in strings so that a reader never has to guess whether ``10`` means
 seconds or milliseconds. Everything is converted once, at load time, to one internal unit per
-dimension: seconds, megabytes (10^6 bytes), and events per second. Plain numbers are accepted and
-read in those internal units.
+dimension: seconds, megabytes (10^6 bytes), and events per second. Plain YAML numbers are accepted
+and read in those internal units (``duration: 600`` is 600 s); a *string* without a unit, as in
+``exp(10)``, is an error, because it is usually a forgotten ``ms``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,11 @@ def _read(value: object, example: str, unit_to_factor: Callable[[str, str], floa
     if not match:
         raise ValueError(f"cannot read {value!r} as a number with a unit: expected {example}")
     number, unit = float(match.group(1)), match.group(2)
-    return number if unit == "" else number * unit_to_factor(unit, value)
+    if unit == "":
+        # A bare YAML number is read in the internal unit, but a string without a unit is almost
+        # always a slip (``exp(10)`` meant 10 ms?): ask for the unit.
+        raise ValueError(f"{value!r} has no unit: expected {example}")
+    return number * unit_to_factor(unit, value)
 
 
 def _lookup(table: dict[str, float], kind: str, choices: str) -> Callable[[str, str], float]:

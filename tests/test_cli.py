@@ -133,3 +133,52 @@ def test_a_failed_or_interrupted_run_keeps_what_finished(tmp_path, monkeypatch, 
     assert list(summary["variants"]) == ["one-orders"]
     assert (tmp_path / "one-orders_stats.csv").is_file()
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["run", "scenarios/mm1.yaml", "--foo"], ["run"], ["frob"], ["run", "scenarios/mm1.yaml", "--seed", "x"]],
+    ids=["unknown option", "missing argument", "unknown command", "bad option value"],
+)
+def test_usage_errors_are_short_and_exit_2(args):
+    result = archsim(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Error:" in result.stderr
+
+
+def test_an_output_path_that_is_a_file_is_a_one_line_error(tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("")
+    result = archsim("run", "scenarios/mm1.yaml", "--out", str(target))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: --out {target}: is a file; give a folder for the run directory"
+
+
+def test_ctrl_c_exits_130_and_keeps_finished_replications(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    command = [ARCHSIM] if ARCHSIM else [sys.executable, "-m", "simulator.cli"]
+    process = subprocess.Popen(command + ["run", "scenarios/mm1.yaml", "--set", "duration=200s", "--set", "warmup=10s", "--replications", "400", "-q", "--no-charts", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out / "summary.json").exists():
+        time.sleep(0.2)
+    time.sleep(4)  # let a few replications finish
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    variant = summary["variants"]["base"]
+    assert variant["interrupted"] is True and 1 <= variant["replications"] < 400
+
+
+def test_an_overloaded_variant_gets_a_warning(tmp_path):
+    scenario = tmp_path / "over.yaml"
+    scenario.write_text("name: over\nduration: 60s\nworkload: {rate: 150/s}\nclasses: {a: {calls: [api]}}\nservices: {api: {service_time: exp(10ms)}}\n")
+    result = archsim("run", str(scenario), "--no-charts", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0
+    assert "variant 'base' finished only" in " ".join(result.stderr.split())

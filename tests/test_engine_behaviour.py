@@ -261,3 +261,26 @@ def test_memory_does_not_grow_with_the_number_of_requests(tmp_path):
 
     short, long = peak_bytes(100), peak_bytes(500)  # 8,000 vs 40,000 requests
     assert long < 1.2 * short + 200_000, f"{short} -> {long} bytes"
+
+
+def test_a_runaway_overload_stops_with_a_clear_error_instead_of_eating_memory(tmp_path, monkeypatch):
+    from simulator.engine import metrics
+    from simulator.errors import ArchsimError
+
+    monkeypatch.setattr(metrics, "MAX_IN_FLIGHT", 1000)
+    loaded = scenario(tmp_path, SINGLE, "workload.rate=200/s", "duration=100s", "warmup=0s")
+    with pytest.raises(ArchsimError, match=r"overloaded: 1,001 requests in the system .* longest queue is at 'api'"):
+        simulate(loaded.variants[0].scenario)
+
+
+def test_the_time_series_is_continuous_across_the_end_of_warm_up(tmp_path):
+    result = one(tmp_path, SINGLE, "duration=60s", "warmup=20s", "metrics_interval=5s", "workload.rate=50/s")
+    row = next(r for r in result.timeseries if r["time_s"] == 20)
+    assert row["utilisation.api"] == pytest.approx(0.5, abs=0.2)
+    assert row["in_flight"] > 0.3
+
+
+def test_identical_replications_have_a_confidence_interval_of_exactly_zero():
+    from simulator.engine.experiment import estimate
+
+    assert estimate([3.45, 3.45, 3.45])["ci95"] == 0.0

@@ -144,3 +144,42 @@ def test_the_cli_prints_one_line_and_exits_2(tmp_path, command):
     assert result.stderr.startswith(f"error: {path}:")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "results").exists(), "a rejected scenario must not start a run"
+
+
+def test_a_duplicate_key_is_refused_with_both_lines(tmp_path):
+    path = write(tmp_path, "name: t\nduration: 10s\nduration: 20s\nworkload: {rate: 1/s}\nclasses: {a: {calls: [api]}}\nservices: {api: {service_time: 1ms}}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == f"{path}:3: duration: duplicate key (first given on line 2); YAML would silently keep only the last"
+
+
+def test_a_distribution_that_is_not_one_says_what_a_distribution_looks_like(tmp_path):
+    error = error_for(tmp_path, lambda d: d["services"]["api"].update(service_time={"dist": "exp", "mean": "10ms"}))
+    assert error.expected.startswith("expected a distribution: a short form like exp(10ms)")
+    error = error_for(tmp_path, lambda d: d["services"]["api"].update(service_time="lognormal(10ms)"))
+    assert error.expected == "required field 'cv' is missing"
+
+
+def test_a_string_without_a_unit_is_an_error(tmp_path):
+    error = error_for(tmp_path, lambda d: d["services"]["api"].update(service_time="exp(10)"))
+    assert "'10' has no unit" in error.expected
+
+
+def test_an_override_into_an_unknown_service_is_a_typo_not_a_new_service(tmp_path):
+    path = write(tmp_path, BASE)
+    with pytest.raises(ScenarioError, match=r"no 'apii' in services \(did you mean 'api'\?\)"):
+        load_scenario(path, ["services.apii.cores=2"])
+    data = copy.deepcopy(BASE)
+    data["variants"] = [{"name": "v", "set": {"services.apii.cores": 2}}]
+    with pytest.raises(ScenarioError, match="no 'apii' in services"):
+        load_scenario(write(tmp_path, data, "variants.yaml"))
+
+
+def test_an_error_in_a_field_set_on_the_command_line_names_the_flag(tmp_path):
+    path = write(tmp_path, BASE)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, ["services.api.cores=two"])
+    assert str(caught.value).startswith(f"{path}: services.api.cores:")  # no line: the file is not at fault
+    assert str(caught.value).endswith("(set by --set services.api.cores=two)")
+    with pytest.raises(ScenarioError, match=r"\(set by --replications 0\)"):
+        load_scenario(path, replications=0)

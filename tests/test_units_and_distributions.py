@@ -14,7 +14,7 @@ DIST = TypeAdapter(Distribution)
 
 @pytest.mark.parametrize(
     "text,seconds",
-    [("250ms", 0.25), ("2s", 2.0), ("1.5m", 90.0), ("1h", 3600.0), ("500us", 5e-4), ("3", 3.0), (0.5, 0.5), ("1e-3s", 1e-3)],
+    [("250ms", 0.25), ("2s", 2.0), ("1.5m", 90.0), ("1h", 3600.0), ("500us", 5e-4), (3, 3.0), (0.5, 0.5), ("1e-3s", 1e-3)],
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == pytest.approx(seconds)
@@ -39,6 +39,15 @@ def test_bandwidth():
 def test_bad_durations_say_what_is_expected(bad):
     with pytest.raises(ValueError):
         parse_duration(bad)
+
+
+def test_a_string_without_a_unit_is_refused_but_a_yaml_number_is_read_in_seconds():
+    with pytest.raises(ValueError, match="'10' has no unit"):
+        parse_duration("10")
+    with pytest.raises(ValueError, match="has no unit"):
+        DIST.validate_python("exp(10)")
+    assert parse_duration(10) == 10.0
+    assert parse_rate(90) == 90.0
 
 
 def test_format_duration():

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+import signal
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,8 @@ def estimate(values: list[float]) -> dict[str, Any]:
     if n < 2:
         return {"mean": mean, "ci95": None, "low": None, "high": None, "n": n, "values": values}
     sd = float(np.std(clean, ddof=1))
+    if sd <= 1e-12 * max(abs(mean), 1e-300):  # identical replications: no spread, not rounding noise
+        sd = 0.0
     half = float(stdtrit(n - 1, 0.975) * sd / math.sqrt(n))
     return {"mean": mean, "ci95": half, "low": mean - half, "high": mean + half, "n": n, "values": values}
 
@@ -97,10 +100,23 @@ def aggregate(variant: Variant, results: list[ReplicationResult]) -> dict[str, A
     return out
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a variant, carrying the replications that had finished (so they are kept)."""
+
+    def __init__(self, results: list[ReplicationResult]):
+        super().__init__()
+        self.results = results
+
+
 def _run_one(args: tuple[Variant, int]) -> ReplicationResult:
     variant, replication = args
     extensions = [ext for factory in EXTENSIONS for ext in factory(variant.scenario)]
     return simulate(variant.scenario, replication, extensions=extensions)
+
+
+def _ignore_interrupts() -> None:
+    """Worker processes leave Ctrl-C to the parent, which stops them and keeps what finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_variant(
@@ -110,23 +126,36 @@ def run_variant(
     jobs: int = 1,
     on_progress: Callable[[float], None] | None = None,
 ) -> list[ReplicationResult]:
-    """All replications of one variant; ``on_progress`` gets simulated seconds done (cumulative)."""
+    """All replications of one variant; ``on_progress`` gets simulated seconds done (cumulative).
+
+    On Ctrl-C raises :class:`Interrupted` with the replications that had finished.
+    """
     duration = variant.scenario.duration_s
+    results: list[ReplicationResult] = []
     if jobs <= 1 or replications == 1:
-        results = []
-        for rep in range(replications):
-            extensions = [ext for factory in EXTENSIONS for ext in factory(variant.scenario)]
-            base = rep * duration
-            progress = (lambda t, base=base: on_progress(base + t)) if on_progress else None
-            results.append(simulate(variant.scenario, rep, progress=progress, extensions=extensions))
+        try:
+            for rep in range(replications):
+                extensions = [ext for factory in EXTENSIONS for ext in factory(variant.scenario)]
+                base = rep * duration
+                progress = (lambda t, base=base: on_progress(base + t)) if on_progress else None
+                results.append(simulate(variant.scenario, rep, progress=progress, extensions=extensions))
+        except KeyboardInterrupt:
+            raise Interrupted(results) from None
         return results
-    results_by_rep: dict[int, ReplicationResult] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, replications)) as pool:
-        for result in pool.map(_run_one, [(variant, rep) for rep in range(replications)]):
-            results_by_rep[result.replication] = result
+    pool = ProcessPoolExecutor(max_workers=min(jobs, replications), initializer=_ignore_interrupts)
+    try:
+        futures = [pool.submit(_run_one, (variant, rep)) for rep in range(replications)]
+        for future in as_completed(futures):
+            results.append(future.result())
             if on_progress:
-                on_progress(len(results_by_rep) * duration)
-    return [results_by_rep[r] for r in range(replications)]
+                on_progress(len(results) * duration)
+    except KeyboardInterrupt:
+        for process in list(getattr(pool, "_processes", {}).values()):  # no public way to stop workers
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise Interrupted(sorted(results, key=lambda r: r.replication)) from None
+    pool.shutdown()
+    return sorted(results, key=lambda r: r.replication)
 
 
 def default_jobs() -> int:

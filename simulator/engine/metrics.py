@@ -19,7 +19,25 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArchsimError
 from .histogram import LatencyHistogram, add_to_hdr, new_hdr, percentiles_from_counts
+
+#: Requests in the system at once beyond which a run stops: an overloaded system with unbounded
+#: queues would otherwise grow until memory runs out (each waiting request is an object).
+MAX_IN_FLIGHT = 1_000_000
+
+
+class Overloaded(ArchsimError):
+    """The system cannot keep up and its queues are unbounded: stop with a message, not a crash."""
+
+    def __init__(self, in_flight: int, now: float, services: dict):
+        busiest = max(services.values(), key=lambda s: sum(len(i.waiting) for i in s.instances), default=None)
+        where = f"; the longest queue is at '{busiest.name}'" if busiest is not None else ""
+        super().__init__(
+            f"overloaded: {in_flight:,} requests in the system at t={now:g}s{where}; the load exceeds "
+            "capacity and queues are unbounded: lower the rate, add capacity or bound the queues (services.<name>.queue)"
+        )
+
 
 #: Latency percentiles in summaries: key -> percentile.
 SUMMARY_PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
@@ -84,6 +102,9 @@ class Recorder:
         self._tick_started = 0
         self._tick_t = 0.0
         self._tick_area = 0.0
+        self._flight_carry = 0.0  # in-flight area of the interval in progress when warm-up ended
+        self._svc_carry: dict[str, tuple] = {}  # the same for each service's integrals
+        self.arrived = 0  #: Requests that arrived in the measurement window.
         self._svc_marks: dict[str, tuple[float, float, float, int]] = {}
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []  #: Marked moments (spikes, crashes, rollouts) for charts.
@@ -98,6 +119,9 @@ class Recorder:
         self.flight_t = now
         self.in_flight += 1
         self._tick_started += 1
+        self.arrived += 1
+        if self.in_flight > MAX_IN_FLIGHT:
+            raise Overloaded(self.in_flight, now, self.services)
 
     def finished(self, request, ok: bool) -> None:
         """The client has its answer (or an error)."""
@@ -160,14 +184,22 @@ class Recorder:
     # --- warm-up and time series -----------------------------------------------------------------
 
     def end_warmup(self) -> None:
+        """Zero the totals; the time series keeps what its current interval had gathered so far."""
         now = self.env._now
         self.flight_area += self.in_flight * (now - self.flight_t)
         self.flight_t = now
-        self.flight_area = 0.0
-        for service in self.services.values():
+        self._flight_carry += self.flight_area - self._tick_area
+        self.flight_area = self._tick_area = 0.0
+        for name, service in self.services.items():
+            levels = self._service_levels(service)
+            last = self._svc_marks.get(name, (0.0, 0.0, 0.0, 0))
+            carry = self._svc_carry.get(name, (0.0, 0.0, 0.0, 0))
+            self._svc_carry[name] = tuple(c + now_ - then for c, now_, then in zip(carry, levels, last))
+            self._svc_marks[name] = (0.0, 0.0, 0.0, 0)
             for instance in service.all_instances():
                 instance.reset_statistics(now)
             service.no_backend = 0
+        self.arrived = 0
         self.measuring = True
 
     def _service_levels(self, service) -> tuple[float, float, float, int]:
@@ -198,8 +230,9 @@ class Recorder:
         self._hdr_template.reset()
         # in-flight time average over the interval (the area counter restarts at warm-up)
         area_now = self.flight_area
-        in_flight_avg = (area_now - self._tick_area) / dt if area_now >= self._tick_area else area_now / max(now - self.warmup_s, dt)
+        in_flight_avg = (area_now - self._tick_area + self._flight_carry) / dt
         self._tick_area = area_now
+        self._flight_carry = 0.0
         row: dict[str, Any] = {
             "time_s": round(now, 9),
             "offered_per_s": self._tick_started / dt,
@@ -213,11 +246,10 @@ class Recorder:
         for name, service in self.services.items():
             busy, queue, system, done = self._service_levels(service)
             last = self._svc_marks.get(name, (0.0, 0.0, 0.0, 0))
-            if busy < last[0] or done < last[3]:  # statistics were reset at warm-up
-                last = (0.0, 0.0, 0.0, 0)
+            carry = self._svc_carry.pop(name, (0.0, 0.0, 0.0, 0))
             capacity = sum(inst.cores for inst in service.ready) or service.cores
-            row[f"utilisation.{name}"] = (busy - last[0]) / (capacity * dt)
-            row[f"queue.{name}"] = (queue - last[1]) / dt
+            row[f"utilisation.{name}"] = (busy - last[0] + carry[0]) / (capacity * dt)
+            row[f"queue.{name}"] = (queue - last[1] + carry[1]) / dt
             row[f"instances.{name}"] = len(service.ready)
             self._svc_marks[name] = (busy, queue, system, done)
         for hook in self.tick_hooks:
@@ -270,6 +302,8 @@ class Recorder:
             }
         finished = totals["finished"]
         system = {
+            "arrived": self.arrived,
+            "completion_ratio": finished / self.arrived if self.arrived else math.nan,
             "mean_in_flight": self.flight_area / measured,
             "arrival_rate_per_s": finished / measured,
             "mean_sojourn_s": totals["sojourn"] / finished if finished else math.nan,

@@ -47,14 +47,27 @@ class LoadedScenario:
 # --- YAML with line numbers ----------------------------------------------------------------------
 
 
+class DuplicateKey(Exception):
+    """A mapping names the same key twice (YAML keeps the last silently; we refuse)."""
+
+    def __init__(self, path: Path_, line: int, first: int):
+        super().__init__(path)
+        self.path, self.line, self.first = path, line, first
+
+
 def _line_map(node: yaml.Node, path: Path_ = (), lines: dict[Path_, int] | None = None) -> dict[Path_, int]:
-    """Map each field path in a composed YAML tree to its 1-based line."""
+    """Map each field path in a composed YAML tree to its 1-based line; refuse duplicate keys."""
     lines = {} if lines is None else lines
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key, value in node.value:
             sub = path + (str(key.value),)
-            lines[sub] = key.start_mark.line + 1
+            line = key.start_mark.line + 1
+            if str(key.value) in seen:
+                raise DuplicateKey(sub, line, seen[str(key.value)])
+            seen[str(key.value)] = line
+            lines[sub] = line
             _line_map(value, sub, lines)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
@@ -81,7 +94,10 @@ def read_yaml(path: str | Path) -> tuple[dict[str, Any], dict[Path_, int]]:
         raise ScenarioError(name, "", f"invalid YAML: {problem}", line=mark.line + 1 if mark else None) from None
     if not isinstance(data, dict):
         raise ScenarioError(name, "", "expected a mapping of scenario fields (name, duration, workload, ...)")
-    return data, _line_map(node) if node is not None else {}
+    try:
+        return data, _line_map(node) if node is not None else {}
+    except DuplicateKey as dup:
+        raise ScenarioError(name, format_path(dup.path), f"duplicate key (first given on line {dup.first}); YAML would silently keep only the last", dup.line) from None
 
 
 def format_path(path: Path_) -> str:
@@ -153,6 +169,9 @@ def _describe(error: dict[str, Any], path: Path_, scenario_fields: set[str]) -> 
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
         return f"unknown field '{key}'{suggestion}"
     if kind == "missing":
+        field = error["loc"][-1] if error["loc"] and isinstance(error["loc"][-1], str) else None
+        if field and (not path or path[-1] != field):
+            return f"required field '{field}' is missing"
         return "required field is missing"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -191,11 +210,21 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key.strip(), parsed
 
 
+#: Top-level mappings of named things: a dotted path into one of them must name an existing entry
+#: (``services.srv.cores`` with no ``srv`` is a typo, not a new service; assign a whole mapping to add one).
+NAMED_COLLECTIONS = ("services", "classes")
+
+
 def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     """Assign ``value`` at a dotted path, creating mappings on the way; ``list.0`` indexes lists."""
     parts = dotted.split(".")
     if not all(parts):
         raise ValueError(f"bad path {dotted!r}")
+    if len(parts) > 2 and parts[0] in NAMED_COLLECTIONS and isinstance(data.get(parts[0]), dict) and parts[1] not in data[parts[0]]:
+        known = list(data[parts[0]])
+        hint = difflib.get_close_matches(parts[1], known, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        raise ValueError(f"no '{parts[1]}' in {parts[0]}{suggestion}; it has: {', '.join(known)}")
     node: Any = data
     for part in parts[:-1]:
         if isinstance(node, list):
@@ -209,6 +238,14 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
         node[int(last)] = value
     else:
         node[last] = value
+
+
+def _blame_flags(error: ScenarioError, flags: dict[str, str]) -> ScenarioError:
+    """An error in a field set on the command line names the flag, not a line of the file."""
+    for field, flag in flags.items():
+        if error.path == field or error.path.startswith(field + ".") or error.path.startswith(field + "["):
+            return ScenarioError(error.file, error.path, f"{error.expected} (set by {flag})")
+    return error
 
 
 def _validate(file: str, data: dict[str, Any], lines: dict[Path_, int], prefix: Path_ = ()) -> Scenario:
@@ -242,17 +279,24 @@ def load_scenario(
     """Read, override, validate and expand a scenario file. Raises :class:`ScenarioError`."""
     file = str(path)
     data, lines = read_yaml(path)
+    flags: dict[str, str] = {}
     for text in overrides or []:
         try:
             key, value = parse_assignment(text)
             set_path(data, key, value)
         except (ValueError, IndexError, TypeError, AttributeError) as exc:
             raise ScenarioError(file, f"--set {text}", f"cannot apply override: {exc}") from None
+        flags[key] = f"--set {text}"
     if seed is not None:
         data["seed"] = seed
+        flags["seed"] = f"--seed {seed}"
     if replications is not None:
         data["replications"] = replications
-    base = _validate(file, data, lines)
+        flags["replications"] = f"--replications {replications}"
+    try:
+        base = _validate(file, data, lines)
+    except ScenarioError as error:
+        raise _blame_flags(error, flags) from None
 
     variants: list[Variant] = []
     seen: set[str] = set()
