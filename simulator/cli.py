@@ -43,7 +43,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, metavar="", help="Print the version and exit.")] = False,
 ) -> None:
     """archsim: numbers instead of opinions."""
 
@@ -52,7 +52,7 @@ def _root(
 
 
 @app.command()
-def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) -> None:
+def validate(file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file.")]) -> None:
     """Check a scenario file; print what it defines or one line saying what is wrong."""
     from .scenario import load_scenario
 
@@ -197,16 +197,16 @@ def _compact(summary: dict[str, Any]) -> dict[str, Any]:
 
 @app.command()
 def run(
-    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: path=value (repeatable), e.g. services.api.instances=4.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Override the scenario's seed.")] = None,
-    replications: Annotated[Optional[int], typer.Option(help="Override the number of replications.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Run directory (default: results/<scenario>/<timestamp>).")] = None,
-    variant: Annotated[Optional[list[str]], typer.Option(help="Run only this variant (repeatable).")] = None,
-    jobs: Annotated[str, typer.Option(help="Worker processes for replications: a number or 'auto'.")] = "1",
-    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw the comparison charts into the run directory.")] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table; print the run directory only.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file.")],
+    set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. services.api.instances=4.")] = None,
+    seed: Annotated[Optional[int], typer.Option(metavar="N", help="Override the scenario's seed.")] = None,
+    replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
+    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Run directory (default: results/<scenario>/<timestamp>).")] = None,
+    variant: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="Run only this variant (repeatable).")] = None,
+    jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for replications: a number or 'auto'.")] = "1",
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar and no table; print the run directory only.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print the summary as JSON on stdout.")] = False,
 ) -> None:
     """Simulate a scenario (every variant, every replication) and write a run directory."""
     from .engine.experiment import default_jobs
@@ -272,10 +272,10 @@ def _draw_charts(run_dir: Path, quiet: bool) -> None:
 
 @app.command()
 def analytic(
-    file: Annotated[Path, typer.Argument(help="Scenario YAML file (a product-form network).")],
-    simulate_too: Annotated[bool, typer.Option("--simulate/--no-simulate", help="Also simulate and print theory beside simulation.")] = True,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: path=value (repeatable).")] = None,
-    replications: Annotated[Optional[int], typer.Option(help="Override the number of replications.")] = None,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file (a product-form network).")],
+    simulate_too: Annotated[bool, typer.Option("--simulate/--no-simulate", metavar="", help="Also simulate and print theory beside simulation.")] = True,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable).")] = None,
+    replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
 ) -> None:
     """Queueing theory for a scenario that is a product-form network (M/M/c, Jackson, closed MVA)."""
     from .analysis.scenario import analyse, comparison_rows
