@@ -45,7 +45,7 @@ def assert_images(paths, stem):
     (draw_distribution, "latency-cdf"),
     (draw_saturation, "saturation"),
     (draw_scalability, "scalability-usl"),
-    (draw_cost, "cost-utilisation"),
+    (draw_cost, "utilisation"),  # the engine alone records no cost: the file is named for what it shows
 ])
 def test_each_comparison_chart_draws_png_and_svg_from_a_real_run(sweep, tmp_path, draw, stem):
     assert_images(draw(sweep, tmp_path), stem)
@@ -62,6 +62,85 @@ def test_startup_chart_needs_platform_extras(sweep, styles, tmp_path):
 
 def test_radar_shows_measured_and_published_stars(styles, tmp_path):
     assert_images(draw_radar(build_scorecard(styles), tmp_path), "scorecard-radar")
+
+
+def test_cost_chart_is_named_cost_only_when_runs_record_cost(styles, tmp_path):
+    assert_images(draw_cost(styles, tmp_path), "cost-utilisation")
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The figures chart functions draw, kept open instead of saved."""
+    import matplotlib.pyplot as plt
+
+    from simulator.charts import radar, timeseries
+
+    kept = []
+
+    def keep(fig, _out_dir, _stem):
+        kept.append(fig)
+        return []
+
+    monkeypatch.setattr(timeseries, "save", keep)
+    monkeypatch.setattr(radar, "save", keep)
+    yield kept
+    for fig in kept:
+        plt.close(fig)
+
+
+def test_radar_legend_sits_below_the_plots_and_labels_stay_in_the_figure(styles, tmp_path, figures):
+    draw_radar(build_scorecard(styles), tmp_path)
+    [fig] = figures
+    renderer = fig.canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    page = fig.bbox
+    for ax in fig.axes:
+        assert not legend.overlaps(ax.title.get_window_extent(renderer))
+        assert legend.y1 < ax.get_window_extent(renderer).y0  # below the circles
+        for label in ax.get_xticklabels():
+            box = label.get_window_extent(renderer)
+            assert page.x0 <= box.x0 and box.x1 <= page.x1, label.get_text()
+            assert not box.overlaps(ax.title.get_window_extent(renderer))
+
+
+def _panel(fig, ylabel):
+    return next(ax for ax in fig.axes if ax.get_ylabel() == ylabel)
+
+
+def test_time_series_axes_start_at_zero_and_an_empty_queue_is_not_negative(sweep, tmp_path, figures):
+    draw_timeseries(sweep[0], tmp_path)
+    [fig] = figures
+    low, high = _panel(fig, "queued requests").get_ylim()
+    assert low == 0 and high >= 1
+    assert _panel(fig, "requests/s").get_ylim()[0] == 0
+    latency = _panel(fig, "latency (ms)")
+    assert [t.get_text() for t in latency.get_legend().get_texts()] == ["p50", "p95", "p99"]
+
+
+def test_dense_events_become_markers_on_a_strip_and_only_rare_important_ones_are_named(styles, tmp_path, figures):
+    from dataclasses import replace
+
+    from simulator.charts.events import split_events
+
+    scale = [{"time_s": 5.0 + i, "kind": kind, "service": "api", "from_instances": 1, "to_instances": 2}
+             for i, kind in enumerate(["scale_up", "startup", "scale_down"] * 6)]
+    events = scale + [{"time_s": 4.0, "kind": "spike", "factor": 4.0, "duration_s": 10.0},
+                      {"time_s": 8.0, "kind": "crash", "service": "api"},
+                      {"time_s": 12.0, "kind": "rollout_start", "service": "api"},
+                      {"time_s": 16.0, "kind": "rollout_end", "service": "api", "rolled_back": True, "duration_s": 4.0}]
+    spans, moments = split_events(events)
+    assert [(s.kind, s.start_s, s.end_s) for s in spans] == [("spike", 4.0, 14.0), ("rollout", 12.0, 16.0)]
+    assert sorted({m.kind for m in moments}) == ["crash", "rollback", "scale_down", "scale_up", "startup"]
+
+    variant = replace(styles[1], block={**styles[1].block, "events": events})
+    draw_timeseries(variant, tmp_path)
+    [fig] = figures
+    strip = _panel(fig, "events")
+    named = sorted(t.get_text() for t in strip.texts)
+    assert named == ["crash api", "rolled back api", "rollout api", "spike ×4"]  # never one label per scale event
+    legend = [t.get_text() for t in strip.get_legend().get_texts()]
+    assert {"scale up (6)", "scale down (6)", "start-up done (6)", "crash (1)", "rollback (1)"} <= set(legend)
+    assert all(not ax.texts or ax is strip or ax.texts[0].get_text() == "warm-up" for ax in fig.axes)
 
 
 def test_time_series_with_instance_states_and_events(styles, tmp_path):

@@ -1,7 +1,7 @@
 """Cost per million requests and utilisation per variant: what the capacity costs and how much of it works.
 
 Left: cost per million requests (``extras.cost.per_million_requests_usd``, 95% CI), drawn when
-runs record cost. Right: utilisation per variant: the instance-weighted mean over services (how
+runs record cost; without cost the chart is ``utilisation.png`` and shows the right panel alone. Right: utilisation per variant: the instance-weighted mean over services (how
 much of what is paid for is busy) as a bar, and the busiest service (the bottleneck) as a marker.
 """
 
@@ -29,12 +29,17 @@ def mean_utilisation(variant: VariantRun) -> float | None:
 
 
 @styled
-def draw_cost(variants: list[VariantRun], out_dir: Path, stem: str = "cost-utilisation") -> list[Path]:
-    """Cost per million requests (if recorded) beside mean and bottleneck utilisation per variant."""
+def draw_cost(variants: list[VariantRun], out_dir: Path, stem: str | None = None) -> list[Path]:
+    """Cost per million requests (if recorded) beside mean and bottleneck utilisation per variant.
+
+    The file is ``cost-utilisation`` when any run records cost, else ``utilisation``: the name
+    says what the chart shows (runs record cost when the scenario sets prices).
+    """
     costed = [v for v in variants if v.get("extras.cost.per_million_requests_usd") is not None]
     used = [v for v in variants if mean_utilisation(v) is not None]
     if not costed and not used:
         return []
+    stem = stem or ("cost-utilisation" if costed else "utilisation")
     fig, axes = figure(1, 2 if costed and used else 1)
     axes = list(axes) if costed and used else [axes]
     if costed:

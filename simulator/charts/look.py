@@ -27,9 +27,9 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 SLIDE_SIZE = (12.0, 6.75)  #: Inches, 16:9; at 150 dpi a PNG is 1800x1012 pixels.
 DPI = 150
 FORMATS = ("png", "svg")  #: Every chart is written in both formats.
-
-#: Colours of marked events on time axes.
-EVENT_COLOURS = {"spike": "#E69F00", "crash": "#D55E00", "failure": "#D55E00", "rollout": "#CC79A7"}
+#: ``savefig`` options per format: a fast lossless PNG compression level (zlib 6 takes about a
+#: quarter of the drawing time for ~10% smaller files); SVG without a date, so files are reproducible.
+SAVE_OPTIONS = {"png": {"pil_kwargs": {"compress_level": 2}}, "svg": {"metadata": {"Date": None}}}
 
 STYLE = {
     "font.size": 14,
@@ -83,9 +83,12 @@ def save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
     paths = []
     for fmt in FORMATS:
         path = out_dir / f"{stem}.{fmt}"
-        metadata = {"Date": None} if fmt == "svg" else None
-        fig.savefig(path, dpi=DPI, format=fmt, metadata=metadata)
+        options = SAVE_OPTIONS.get(fmt, {})
+        fig.savefig(path, dpi=DPI, format=fmt, **options)
         paths.append(path)
+        # The layout is settled by the first save; later formats reuse it instead of re-solving it
+        # (constrained layout measures every text twice per save: a third of the drawing time).
+        fig.set_layout_engine("none")
     plt.close(fig)
     return paths
 

@@ -24,10 +24,16 @@ def _radar(ax, axes_titles: list[str], polygons: list[tuple[str, str, list[int]]
         values = stars + stars[:1]
         ax.plot(angles + angles[:1], values, color=colour, linewidth=2.2, label=label)
         ax.fill(angles + angles[:1], values, color=colour, alpha=0.08)
-    ax.set_xticks(angles, axes_titles)
+    ax.set_xticks(angles, [title.replace(" ", "\n", 1) for title in axes_titles])  # narrow labels beside the circle
+    ax.tick_params(axis="x", pad=10)
+    for label, angle in zip(ax.get_xticklabels(), angles):
+        # labels beside the circle lean away from it instead of straddling it
+        x = np.cos(angle)
+        label.set_horizontalalignment("left" if x > 0.1 else "right" if x < -0.1 else "center")
     ax.set_ylim(0, 5)
     ax.set_yticks([1, 2, 3, 4, 5], ["1", "2", "3", "4", "5★"], fontsize=10, color="0.45")
-    ax.set_title(title, pad=22)
+    ax.set_rlabel_position(180 / len(axes_titles))  # star numbers between two axes, clear of the polygons' labels
+    ax.set_title(title, pad=40)
 
 
 @styled
@@ -46,6 +52,14 @@ def draw_radar(scorecard: "Scorecard", out_dir: Path, stem: str = "scorecard-rad
     _radar(axes[0], titles, measured, "Measured (relative to these variants)")
     if published:
         _radar(axes[1], titles, published, "Published (Richards & Ford 2020)")
-    axes[0].legend(loc="upper left", bbox_to_anchor=(-0.25, 1.12), frameon=False, fontsize=11)
+    # Fixed layout: constrained layout cannot see polar tick labels and puts an outside legend on
+    # top of the caption. One legend below both radars, clear of every title and axis label.
+    fig.set_layout_engine("none")
+    lefts = [0.1, 0.59] if panels == 2 else [0.375]
+    for ax, left in zip(axes, lefts):
+        ax.set_position([left, 0.19, 0.25, 0.6])  # room beside each circle for its axis labels
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.05), ncols=min(len(labels), 6),
+               frameon=False, fontsize=12)
     caption(fig, "5★ = best of the variants compared (left) · best across styles (right) · " + subtitle(scorecard.variants))
     return save(fig, out_dir, stem)

@@ -2,8 +2,10 @@
 
 Five stacked panels sharing the time axis: offered load and throughput, p95 latency, instances by
 state, queue/backlog per service, and (when present) errors. Lines are the mean over replications
-with a min-max band. Events from ``summary.json`` (spike, crash, rollout, ...) are drawn as
-shaded spans or vertical lines on every panel, so a latency bump lines up with its cause.
+with a min-max band. Events from ``summary.json`` are drawn by :mod:`.events`: spans (spike,
+outage, rollout) shaded on every panel, moments (scale-ups, start-ups, crashes) as markers on a
+thin strip above the panels, so a latency bump lines up with its cause without burying the data.
+Rates start at zero (noise must not look like a dip) and an empty queue axis runs 0-1, not ±0.04.
 
 Instances by state: ``instances.<svc>`` is the number ready; any ``<state>.<svc>`` column for
 the states in :data:`INSTANCE_STATES` (written by the platform models) is drawn beside it.
@@ -14,7 +16,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .look import EVENT_COLOURS, caption, figure, number_formatter, save, seconds_label, styled, subtitle
+from .events import draw_strip, mark_important, shade_spans, split_events, strip_height
+from .look import caption, figure, number_formatter, save, seconds_label, styled, subtitle
 from .rundata import VariantRun
 
 #: Instance states drawn in the instances panel; ``instances`` means ready.
@@ -32,26 +35,6 @@ def _band(ax, series, colour: str, label: str, scale: float = 1.0, linestyle="-"
     ax.fill_between(times, [v * scale for v in low], [v * scale for v in high], color=colour, alpha=0.15, linewidth=0)
 
 
-def mark_events(ax, events: list[dict], *, labels: bool) -> None:
-    """Shade each event's span (or draw a line at its time) and name it at the top of the axes."""
-    for event in events:
-        start = event.get("time_s")
-        if start is None:
-            continue
-        kind = str(event.get("kind", "event"))
-        colour = EVENT_COLOURS.get(kind, "0.3")
-        duration = event.get("duration_s")
-        if duration:
-            ax.axvspan(start, start + duration, color=colour, alpha=0.15, linewidth=0)
-        else:
-            ax.axvline(start, color=colour, linestyle="--", linewidth=1.5)
-        if labels:
-            detail = f" x{event['factor']:g}" if isinstance(event.get("factor"), (int, float)) else ""
-            target = f" {event['service']}" if isinstance(event.get("service"), str) else ""
-            ax.annotate(f"{kind}{target}{detail}", xy=(start, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                        textcoords="offset points", va="top", fontsize=11, color=colour, fontweight="bold")
-
-
 @styled
 def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None) -> list[Path]:
     """The five-panel time series of ``variant``; nothing if the run has no time series."""
@@ -66,8 +49,13 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
     errors = variant.series("errors_per_s")
     has_errors = errors is not None and max(errors[3] or [0]) > 0
     panels = ["load", "latency"] + (["instances"] if state_cols else []) + (["queue"] if queue_cols else []) + (["errors"] if has_errors else [])
-    fig, axes = figure(len(panels), 1, height=2.3 * len(panels) + 1.2, sharex=True)
-    axes = list(axes) if len(panels) > 1 else [axes]
+    spans, moments = split_events(variant.block.get("events") or [])
+    end_s = float(variant.summary.get("duration_s") or max(variant.timeseries["time_s"][0] or [0]))
+    strip = strip_height(spans, moments) if spans or moments else 0.0
+    heights = ([strip] if strip else []) + [2.3] * len(panels)
+    fig, all_axes = figure(len(heights), 1, height=sum(heights) + 1.2, sharex=True, height_ratios=heights, squeeze=False)
+    all_axes = list(all_axes[:, 0])
+    axes = all_axes[1:] if strip else all_axes
     ax = dict(zip(panels, axes))
     service_colour = {s: f"C{i % 10}" for i, s in enumerate(services)}
 
@@ -76,6 +64,7 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
     if throughput:
         _band(ax["load"], throughput, variant.colour, "throughput")
     ax["load"].set_ylabel("requests/s")
+    ax["load"].set_ylim(bottom=0, top=ax["load"].get_ylim()[1] * 1.05)
     ax["load"].yaxis.set_major_formatter(number_formatter())
     _legend(ax["load"])
 
@@ -83,12 +72,15 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
         scale, unit = seconds_label(max(p95[3]))
         for column, name, style in (("latency_p50_s", "p50", ":"), ("latency_p95_s", "p95", "-"), ("latency_p99_s", "p99", "--")):
             series = variant.series(column)
-            if series and name != "p95":
+            if name == "p95":
+                _band(ax["latency"], p95, variant.colour, "p95", scale)
+            elif series:
                 ax["latency"].plot(series[0], [v * scale for v in series[1]], color=variant.colour, linestyle=style, linewidth=1.2, alpha=0.7, label=name)
-        _band(ax["latency"], p95, variant.colour, "p95", scale)
         ax["latency"].set_ylabel(f"latency ({unit})")
         if max(p95[1]) / max(min(v for v in p95[1] if v > 0) if any(v > 0 for v in p95[1]) else 1, 1e-12) > 20:
             ax["latency"].set_yscale("log")
+        else:
+            ax["latency"].set_ylim(bottom=0)
         _legend(ax["latency"])
 
     if "instances" in ax:
@@ -111,22 +103,27 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
             if series:
                 _band(ax["queue"], series, service_colour.get(column.split(".", 1)[1], "0.3"), column.split(".", 1)[1])
         ax["queue"].set_ylabel("queued requests")
+        ax["queue"].set_ylim(bottom=0, top=max(ax["queue"].get_ylim()[1], 1.0))
+        ax["queue"].yaxis.get_major_locator().set_params(integer=True)
         _legend(ax["queue"])
 
     if "errors" in ax:
         _band(ax["errors"], errors, "#D55E00", "errors")
         ax["errors"].set_ylabel("errors/s")
+        ax["errors"].set_ylim(bottom=0)
 
-    events = variant.block.get("events") or []
-    for i, axis in enumerate(axes):
-        mark_events(axis, events, labels=i == 0)
+    for axis in axes:
+        shade_spans(axis, spans, end_s)
+        mark_important(axis, moments)
+    if strip:
+        draw_strip(all_axes[0], spans, moments, end_s)
     warmup = variant.summary.get("warmup_s") or 0
     if warmup:
         for axis in axes:
             axis.axvspan(0, warmup, color="0.85", alpha=0.35, linewidth=0)
         axes[-1].annotate("warm-up", xy=(warmup / 2, 0.97), xycoords=("data", "axes fraction"), ha="center", va="top", fontsize=10, color="0.45")
     axes[-1].set_xlabel("time (s)")
-    axes[0].set_title(f"{variant.label}: load, latency and instances over time")
+    all_axes[0].set_title(f"{variant.label}: load, latency and instances over time")
     caption(fig, f"mean over replications, band = min-max · {subtitle([variant])}")
     return save(fig, out_dir, stem or f"timeseries-{_slug(variant.label)}")
 

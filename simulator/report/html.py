@@ -46,6 +46,7 @@ CAPTIONS = {
     "saturation": "Throughput and p95 against offered load; the knee is where p95 reaches twice its low-load value.",
     "scalability-usl": "Capacity against instances with a Universal Scalability Law fit (σ contention, κ coherency).",
     "cost-utilisation": "Cost per million requests (if modelled) and utilisation: bars are instance-weighted means, ticks the busiest service.",
+    "utilisation": "Utilisation per variant: bars are instance-weighted means, ticks the busiest service (no cost: the scenario sets no prices).",
     "startup-breakdown": "Instance start-up time by phase, per platform.",
     "scorecard-radar": "The trade-off scorecard as radars: measured (relative) and published (Richards & Ford 2020).",
     "timeseries": "Offered load, throughput, latency, instances and queues over time; shaded spans are events.",
