@@ -44,10 +44,13 @@ def compare(
     from rich.console import Console
     from rich.table import Table
 
-    from .report.compare import differences, draw_differences
-    from .charts.rundata import load_runs
+    from .charts.rundata import load_runs, read_summary
+    from .report.compare import comparability_warnings, differences, draw_differences
 
     _check([run_a, run_b])
+    warnings = comparability_warnings(read_summary(run_a), read_summary(run_b))
+    for warning in warnings:
+        print(f"warning: {warning}")
     diffs = differences(load_runs(run_a), load_runs(run_b))
     table = Table(title=f"B = {run_b}  vs  A = {run_a} (B − A, 95% CI by Welch's t)", title_justify="left")
     for column in ("variant", "metric", "A", "B", "B − A", "± 95% CI", "relative", "verdict"):
@@ -57,7 +60,8 @@ def compare(
                       "–" if d.ci95 is None else f"{d.ci95:.2g}",
                       "–" if d.relative is None else f"{d.relative:+.1%}", d.verdict)
     Console(width=160).print(table)
-    made = draw_differences(diffs, out if out is not None else run_b / "compare", f"{run_b.name} vs {run_a.name}")
+    made = draw_differences(diffs, out if out is not None else run_b / "compare", f"{run_b.name} vs {run_a.name}",
+                            warnings=warnings)
     if made:
         print(f"chart: {made[0]}")
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from simulator.charts import load_runs
-from simulator.report.compare import differences, welch_ci
+from simulator.report.compare import comparability_warnings, differences, welch_ci
+from simulator.report.tables import fmt_rate, fmt_seconds, with_ci
 from simulator.charts.rundata import Estimate
 
 from test_charts_support import reported_run, sweep_run
@@ -115,3 +116,37 @@ def test_compare_command_prints_differences_and_charts_them(tmp_path_factory, tm
     assert done.returncode == 0, done.stderr
     assert "p95 (s)" in done.stdout and "no significant difference" in done.stdout
     assert (tmp_path / "compare.png").stat().st_size > 10_000
+
+
+def test_a_zero_width_interval_shows_the_figure_as_exact():
+    assert with_ci(3.45, 1.4e-15, 2) == "3.45"  # floating-point noise, not "± 1.4e-15"
+    assert with_ci(3.45, 0.0, 2) == "3.45"
+    assert with_ci(3.45, 0.12, 2) == "3.45 ± 0.12"
+    assert fmt_seconds(Estimate(0.0379, 0.0244)) == "37.9 ms ± 24.4"
+    assert fmt_seconds(Estimate(0.0379, 0.00001)) == "37.9 ms"
+    assert fmt_rate(Estimate(1234.5, 0.02)) == "1,234.5/s"
+
+
+def test_compare_warns_when_runs_are_not_like_for_like():
+    a = {"scenario": {"name": "s"}, "seed": 1, "duration_s": 60.0, "warmup_s": 10.0, "replications": 3, "status": "ok"}
+    assert comparability_warnings(a, dict(a)) == []
+    b = {**a, "seed": 2, "status": "interrupted"}
+    assert comparability_warnings(a, b) == ["different seed: A 1, B 2",
+                                            "run B status is 'interrupted', not 'ok': its figures may be partial"]
+    c = {**a, "scenario": {"name": "t"}, "duration_s": 90.0, "replications": 1}
+    assert len(comparability_warnings(a, c)) == 3
+
+
+def test_compare_command_prints_warnings_before_the_table(tmp_path_factory, tmp_path):
+    import json
+
+    run = sweep_run(tmp_path_factory.getbasetemp())
+    other = tmp_path / "other"
+    shutil.copytree(run, other)
+    summary = json.loads((other / "summary.json").read_text())
+    (other / "summary.json").write_text(json.dumps({**summary, "seed": summary["seed"] + 1}))
+    done = archsim("compare", str(run), str(other), "--out", str(tmp_path / "cmp"))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"warning: different seed: A {summary['seed']}, B {summary['seed'] + 1}"
+    assert "p95 (s)" in done.stdout

@@ -77,4 +77,9 @@ def test_agreements_and_disagreements_are_called_out(card):
     monolith_cost = next(f for f in findings if f.variant == "monolith" and f.characteristic == "cost")
     assert monolith_cost.agrees and "agrees with" in monolith_cost.sentence()
     assert Finding("x", "microservices", "performance", 5, 2).sentence().endswith("beats published ★★☆☆☆")
+
+
+def test_a_finding_names_the_style_only_when_it_is_not_the_variant_name():
+    assert Finding("event-driven", "event-driven", "cost", 3, 3).sentence().startswith("event-driven, cost:")
+    assert Finding("orders-v2", "microservices", "cost", 3, 3).sentence().startswith("orders-v2 (microservices), cost:")
     assert not Finding("x", "microservices", "performance", 5, 2).agrees

@@ -5,6 +5,10 @@ headline metric's difference B − A is estimated from the per-replication value
 t interval (unequal variances, Welch-Satterthwaite degrees of freedom). A difference whose 95%
 interval excludes zero is marked significant; with one replication on either side there is no
 interval and the difference is shown bare.
+
+Runs that are not like for like (another scenario, seed, duration, warm-up or replication
+count, or a run that did not finish ``ok``) are still compared, with one warning per reason
+(:func:`comparability_warnings`) printed before the table and shown under the chart title.
 """
 
 from __future__ import annotations
@@ -59,6 +63,27 @@ class Difference:
         return "B better" if better else "B worse"
 
 
+def comparability_warnings(a: dict, b: dict) -> list[str]:
+    """One line per reason the two runs' ``summary.json`` (``a``, ``b``) are not like for like.
+
+    Different scenario name, seed, duration or warm-up, or replications, or a run whose status is
+    not ``ok`` (interrupted, failed): the differences are still computed, but a reader must know.
+    """
+    warnings = []
+    name_a, name_b = (s.get("scenario", {}).get("name", "?") for s in (a, b))
+    if name_a != name_b:
+        warnings.append(f"different scenarios: A is {name_a!r}, B is {name_b!r}")
+    for key, what, unit in (("seed", "seed", ""), ("duration_s", "duration", " s"), ("warmup_s", "warm-up", " s"),
+                            ("replications", "replications", "")):
+        if a.get(key) != b.get(key):
+            warnings.append(f"different {what}: A {a.get(key, '?')}{unit}, B {b.get(key, '?')}{unit}")
+    for side, summary in (("A", a), ("B", b)):
+        status = summary.get("status", "?")
+        if status != "ok":
+            warnings.append(f"run {side} status is {status!r}, not 'ok': its figures may be partial")
+    return warnings
+
+
 def welch_ci(a: Estimate, b: Estimate) -> float | None:
     """Half-width of the 95% CI of mean(b) − mean(a) from per-replication values (Welch)."""
     from scipy import stats
@@ -99,8 +124,12 @@ def differences(run_a: list[VariantRun], run_b: list[VariantRun]) -> list[Differ
     return out
 
 
-def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: str = "compare") -> list[Path]:
-    """Relative differences B vs A with their 95% CIs, one row per metric and pair."""
+def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: str = "compare",
+                     warnings: list[str] | tuple[str, ...] = ()) -> list[Path]:
+    """Relative differences B vs A with their 95% CIs, one row per metric and pair.
+
+    ``warnings`` (from :func:`comparability_warnings`) become a subtitle under the title.
+    """
     from ..charts.look import caption, figure, save, styled
 
     @styled
@@ -117,7 +146,12 @@ def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: s
         ax.axvline(0, color="black", linewidth=1)
         ax.invert_yaxis()
         ax.set_xlabel("B relative to A (%, error bars: 95% CI, Welch)")
-        ax.set_title(title)
+        if warnings:
+            fig.suptitle(title, fontsize=17, fontweight="bold")
+            ax.set_title("\n".join(f"warning: {w}" for w in warnings), fontsize=11, fontweight="normal",
+                         color="#B3401D", loc="left")
+        else:
+            ax.set_title(title)
         caption(fig, "green: B significantly better · orange: B significantly worse · grey: not significant")
         return save(fig, out_dir, stem)
 

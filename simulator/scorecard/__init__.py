@@ -57,7 +57,8 @@ class Finding:
 
     def sentence(self) -> str:
         verdict = "agrees with" if self.agrees else ("beats" if self.measured > self.published else "falls short of")
-        return (f"{self.variant} ({self.style}), {self.characteristic}: measured {star_text(self.measured)} "
+        style = f" ({self.style})" if self.style and self.style != self.variant else ""
+        return (f"{self.variant}{style}, {self.characteristic}: measured {star_text(self.measured)} "
                 f"{verdict} published {star_text(self.published)}")
 
 
