@@ -245,7 +245,7 @@ def run(
             summary = run_scenario(loaded, run_dir, jobs=n_jobs, progress=on_progress, only=variant)
         except KeyboardInterrupt:
             stderr.print(f"interrupted: partial results in {run_dir}")
-            raise typer.Exit(130)
+            raise typer.Exit(130) from None
     if charts:
         _draw_charts(run_dir, quiet or as_json)
     if as_json:

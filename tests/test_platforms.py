@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 
 import numpy as np
 import pytest
-import yaml
 
 from simulator.engine.simulation import Simulation, simulate
 from simulator.platforms.defaults import DEFAULTS, resolve

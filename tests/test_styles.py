@@ -8,7 +8,6 @@ arrival rate minus service rate).
 
 from __future__ import annotations
 
-import copy
 
 import numpy as np
 import pytest

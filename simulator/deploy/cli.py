@@ -65,7 +65,7 @@ def up(
         _fail(error)
     except KeyboardInterrupt:
         console.print("interrupted: removed every archsim container")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     console.print(f"{style} is ready in {time.monotonic() - started:.1f} s at [bold]{url}[/bold]")
     console.print(f"load it: locust -f loadtests/locustfiles/{style.replace('-', '_')}.py --host {url}")
 

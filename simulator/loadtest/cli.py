@@ -5,7 +5,6 @@ Registered on the main app by ``simulator.cli`` with :func:`register`.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -84,7 +83,7 @@ def loadtest(
                           extras={"style": style} if style else None)
     except KeyboardInterrupt:
         stderr.print(f"interrupted: partial results in {run_dir}")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     block = summary["variants"][variant]
     extras = block["extras"]
     if plan.model == "open":

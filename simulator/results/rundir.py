@@ -126,7 +126,7 @@ def locust_stats_csv(variant: dict[str, Any], request_type: str = "SIM") -> str:
         hist = HdrHistogram.decode(encoded) if encoded else None
         has = hist is not None and hist.get_total_count() > 0
 
-        def ms(p: float) -> Any:
+        def ms(p: float, hist: Any = hist, has: bool = has) -> Any:
             return round(hist.get_value_at_percentile(p) / 1000) if has else "N/A"
 
         writer.writerow([

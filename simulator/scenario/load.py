@@ -242,8 +242,8 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 def _blame_flags(error: ScenarioError, flags: dict[str, str]) -> ScenarioError:
     """An error in a field set on the command line names the flag, not a line of the file."""
-    for field, flag in flags.items():
-        if error.path == field or error.path.startswith(field + ".") or error.path.startswith(field + "["):
+    for name, flag in flags.items():
+        if error.path == name or error.path.startswith(name + ".") or error.path.startswith(name + "["):
             return ScenarioError(error.file, error.path, f"{error.expected} (set by {flag})")
     return error
 

@@ -252,7 +252,7 @@ def synchronous_layout(
         else:
             operations[home][entry_name] = {"calls": entry_calls}
             b.request_class(request, [call(f"{home}.{entry_name}")])
-    for name, ops in operations.items():
+    for ops in operations.values():
         if not ops:  # a deployable no request reaches still needs an operation to be a service
             ops["idle"] = {"service_time": 0}
     return operations
