@@ -33,7 +33,33 @@ async def ensure_group(client: redis.Redis, stream: str, group: str) -> None:
             raise
 
 
-async def consume(client: redis.Redis, stream: str, group: str, consumer: str, count: int = 64) -> list[tuple[str, dict[str, Any]]]:
-    """The next entries for this consumer (blocks up to one second); empty when there are none."""
-    answer = await client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=1000)
+async def consume(client: redis.Redis, stream: str, group: str, consumer: str, count: int = 64,
+                  block_ms: int = 1000) -> list[tuple[str, dict[str, Any]]]:
+    """The next new entries for this consumer (blocks up to ``block_ms``); empty when there are none."""
+    answer = await client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
     return [entry for _, entries in answer for entry in entries]
+
+
+async def reclaim(client: redis.Redis, stream: str, group: str, consumer: str, min_idle_ms: int,
+                  count: int = 64) -> list[tuple[str, dict[str, Any]]]:
+    """Entries any consumer of the group read but left unacknowledged for ``min_idle_ms``, now
+    claimed by ``consumer`` (``XAUTOCLAIM``); at most ``count``, oldest first.
+
+    Redis 7 answers ``[next_id, entries, deleted_ids]`` (6.2 without ``deleted_ids``); entries
+    deleted from the stream meanwhile are dropped from the pending list by Redis and skipped here.
+    """
+    claimed: list[tuple[str, dict[str, Any]]] = []
+    start = "0-0"
+    while len(claimed) < count:
+        answer = await client.xautoclaim(stream, group, consumer, min_idle_ms, start_id=start, count=count - len(claimed))
+        start, entries = answer[0], answer[1]
+        claimed += [(entry_id, fields) for entry_id, fields in entries if entry_id is not None and fields is not None]
+        if start in ("0-0", b"0-0"):
+            break
+    return claimed
+
+
+async def deliveries(client: redis.Redis, stream: str, group: str, entry_id: str) -> int:
+    """How many times the group has delivered a pending entry (0 when it is not pending)."""
+    rows = await client.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
+    return int(rows[0]["times_delivered"]) if rows else 0

@@ -142,22 +142,28 @@ class Inventory:
                 )
 
     async def reserve(self, order_id: str, items: list[CartItem]) -> bool:
-        """Reserve every item of an order, all or nothing; False when any is out of stock."""
+        """Reserve every item of an order, all or nothing; False when any is out of stock.
+
+        Idempotent per order: the reservation row and the stock decrement commit together, so
+        reserving the same order again leaves the stock as it is and answers True.
+        """
         burn("inventory")
         try:
             async with self.db.transaction() as tx:
                 for item in items:
+                    recorded = await tx.execute(
+                        "INSERT INTO reservations (order_id, product_id, quantity) VALUES ($1, $2, $3)"
+                        " ON CONFLICT (order_id, product_id) DO NOTHING",
+                        order_id, item.product_id, item.quantity,
+                    )
+                    if recorded == 0:
+                        continue  # reserved already (a redelivered event or a retried request): take stock once
                     changed = await tx.execute(
                         "UPDATE stock SET available = available - $2 WHERE product_id = $1 AND available >= $2",
                         item.product_id, item.quantity,
                     )
                     if changed != 1:
                         raise _OutOfStock
-                    await tx.execute(
-                        "INSERT INTO reservations (order_id, product_id, quantity) VALUES ($1, $2, $3)"
-                        " ON CONFLICT (order_id, product_id) DO NOTHING",
-                        order_id, item.product_id, item.quantity,
-                    )
         except _OutOfStock:
             return False
         return True
@@ -242,6 +248,11 @@ class Orders:
 
     async def set_status(self, order_id: str, status: str) -> None:
         await self.db.execute("UPDATE orders SET status = $2 WHERE order_id = $1", order_id, status)
+
+    async def state(self, order_id: str) -> str | None:
+        """The order's status (``None`` when unknown), read without the ``order_status`` CPU cost."""
+        row = await self.db.fetchrow("SELECT status FROM orders WHERE order_id = $1", order_id)
+        return row["status"] if row else None
 
     async def status(self, order_id: str) -> Order:
         """Order status: the order as it stands."""
@@ -331,6 +342,8 @@ class OrderPlacement:
         return order
 
     async def fulfil(self, order: Order) -> Order:
+        """Reserve, charge, confirm and notify. Every step is keyed by the order id and idempotent,
+        so fulfilling an order again (an event delivered twice) changes nothing more."""
         if not await self.inventory.reserve(order.order_id, list(order.items)):
             await self.orders.set_status(order.order_id, "rejected")
             return Order(order.order_id, order.cart_id, order.total_cents, "rejected", order.items)

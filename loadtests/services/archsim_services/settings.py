@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+DEFAULT_REDELIVER_AFTER_MS = 5000  #: Idle time after which another worker takes over an unacknowledged event.
+
 
 def database_url() -> str:
     """PostgreSQL DSN (``ARCHSIM_DATABASE_URL``)."""
@@ -13,6 +15,16 @@ def database_url() -> str:
 def broker_url() -> str:
     """Redis URL (``ARCHSIM_BROKER_URL``)."""
     return os.environ["ARCHSIM_BROKER_URL"]
+
+
+def redeliver_after_ms() -> int:
+    """Milliseconds an event may stay unacknowledged before a worker re-claims it
+    (``ARCHSIM_REDELIVER_AFTER_MS``, default 5000)."""
+    raw = os.environ.get("ARCHSIM_REDELIVER_AFTER_MS", str(DEFAULT_REDELIVER_AFTER_MS))
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"ARCHSIM_REDELIVER_AFTER_MS must be a positive number of milliseconds, not {raw!r}")
+    return value
 
 
 def service_urls(capability: str) -> list[str]:

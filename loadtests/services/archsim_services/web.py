@@ -34,6 +34,10 @@ class OperationMetrics:
         self.requests: dict[str, int] = defaultdict(int)
         self.errors: dict[str, int] = defaultdict(int)
         self.cpu_s: dict[str, float] = defaultdict(float)
+        self.events: dict[str, int] = defaultdict(int)  #: Counts of things that are not requests (e.g. ``redelivered``).
+
+    def count(self, event: str, n: int = 1) -> None:
+        self.events[event] += n
 
     def record(self, operation: str, cpu_s: float, failed: bool) -> None:
         self.requests[operation] += 1
@@ -55,6 +59,7 @@ class OperationMetrics:
                 }
                 for name, count in sorted(self.requests.items())
             },
+            "events": dict(sorted(self.events.items())),
         }
 
     def as_prometheus(self) -> str:
@@ -72,6 +77,9 @@ class OperationMetrics:
             "# HELP archsim_process_cpu_seconds_total CPU seconds used by the whole process.",
             "# TYPE archsim_process_cpu_seconds_total counter",
             f"archsim_process_cpu_seconds_total{{{label}}} {time.process_time():.6f}",
+            "# HELP archsim_events_total Events that are not requests (e.g. redelivered broker entries), by event.",
+            "# TYPE archsim_events_total counter",
+            *(f'archsim_events_total{{{label},event="{name}"}} {n}' for name, n in sorted(self.events.items())),
         ]
         return "\n".join(lines) + "\n"
 
