@@ -333,3 +333,62 @@ def test_a_relative_profile_path_is_read_from_the_scenario_folder(tmp_path, monk
     loaded = load_scenario(folder / "s.yaml")
     profile = loaded.base.services["api"].platform.profile
     assert profile.phases["app_init"] == [1.0, 1.2]
+
+
+# --- regressions found in review: capacity, repair after a stop, recovery window -------------------
+
+REVIEW_BASE = "name: review\nseed: 1\nreplications: 1\nmetrics_interval: 10s\nclasses: {c: {calls: [api]}}\n"
+
+
+def _review_run(tmp_path, text):
+    from simulator.engine.simulation import Simulation
+    from simulator.scenario import load_scenario
+
+    path = tmp_path / "review.yaml"
+    path.write_text(REVIEW_BASE + text)
+    sim = Simulation(load_scenario(path).variants[0].scenario, 0)
+    return sim, sim.run()
+
+
+def test_utilisation_counts_only_the_capacity_that_was_up(tmp_path):
+    # two 1-core instances at 160/s x 10 ms; instance 0 dies at 15 s and stays down: the
+    # survivor's core is nearly saturated, so utilisation = busy / (2 x 15 + 1 x 85) core-s
+    sim, result = _review_run(tmp_path, (
+        "duration: 100s\nwarmup: 0s\nworkload: {rate: 160/s}\n"
+        "services:\n  api: {instances: 2, cores: 1, queue: 50, service_time: exp(10ms)}\n"
+        "failures:\n  - {kind: crash, service: api, at: 15s, instance: 0, mttr: 200s}\n"
+    ))
+    busy = sum(i.busy_area for i in sim.services["api"].all_instances())
+    assert result.services["api"]["utilisation"] == pytest.approx(busy / (2 * 15 + 85), rel=1e-6)
+    assert result.services["api"]["utilisation"] > 0.9
+    assert max(row["utilisation.api"] for row in result.timeseries) <= 1.0 + 1e-9
+
+
+def test_a_failed_instance_stopped_before_detection_is_not_replaced(tmp_path):
+    # instance 0 crashes at 95 s (detection 10 s); the scheduled scale-down to 2 at 100 s stops it:
+    # no replacement may start at 105 s
+    sim, result = _review_run(tmp_path, (
+        "duration: 300s\nwarmup: 0s\nworkload: {rate: 100/s}\n"
+        "services:\n  api:\n    instances: 4\n    cores: 1\n    service_time: exp(10ms)\n    platform: container\n"
+        "    autoscaling: {metric: none, min: 4, max: 4, schedule: [{at: 100s, min: 2, max: 2}]}\n"
+        "failures:\n  - {kind: crash, service: api, at: 95s, instance: 0, detection: 10s, recovery: replace}\n"
+    ))
+    assert not [e for e in result.events if e["kind"] == "startup"], "no instance may start after the scale-down"
+    assert result.timeseries[-1]["instances.api"] == 2
+
+
+@pytest.mark.parametrize(
+    "spike,expected_s",
+    [("{at: 100s, duration: 30s, factor: 3}", 70.0), ("{at: 102s, duration: 4s, factor: 10}", 38.0)],
+    ids=["recovers after the spike ends", "spike shorter than an interval"],
+)
+def test_recovery_is_measured_until_the_backlog_has_drained(tmp_path, spike, expected_s):
+    # one 1-core instance at 50/s x 10 ms: a 3x spike overloads it (150/s > 100/s) and its backlog
+    # drains only well after the spike; the recovery window runs to the run's end, not the spike's
+    _, result = _review_run(tmp_path, (
+        f"duration: 400s\nwarmup: 50s\nslo: {{p95: 100ms}}\nworkload: {{rate: 50/s, spikes: [{spike}]}}\n"
+        "services:\n  api: {instances: 1, cores: 1, service_time: exp(10ms)}\n"
+    ))
+    recovery = result.extras["recovery"]
+    assert recovery["time_to_slo_recovery_s"] == pytest.approx(expected_s)
+    assert recovery["recovered"] == 1.0

@@ -39,6 +39,8 @@ class Overloaded(ArchsimError):
         )
 
 
+NO_LEVELS = (0.0, 0.0, 0.0, 0, 0.0)  #: A service's integrals before anything happened.
+
 #: Latency percentiles in summaries: key -> percentile.
 SUMMARY_PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
 
@@ -149,7 +151,7 @@ class Recorder:
             stats.finished += 1
             if timed_out:
                 stats.timeouts += 1
-                stats.sojourn_sum_s += timeout
+                stats.sojourn_sum_s += latency  # it stayed in the system that long (in-flight agrees)
             else:
                 stats.sojourn_sum_s += latency
                 if ok:
@@ -192,18 +194,19 @@ class Recorder:
         self.flight_area = self._tick_area = 0.0
         for name, service in self.services.items():
             levels = self._service_levels(service)
-            last = self._svc_marks.get(name, (0.0, 0.0, 0.0, 0))
-            carry = self._svc_carry.get(name, (0.0, 0.0, 0.0, 0))
+            last = self._svc_marks.get(name, NO_LEVELS)
+            carry = self._svc_carry.get(name, NO_LEVELS)
             self._svc_carry[name] = tuple(c + now_ - then for c, now_, then in zip(carry, levels, last))
-            self._svc_marks[name] = (0.0, 0.0, 0.0, 0)
+            self._svc_marks[name] = NO_LEVELS
             for instance in service.all_instances():
                 instance.reset_statistics(now)
             service.no_backend = 0
         self.arrived = 0
         self.measuring = True
 
-    def _service_levels(self, service) -> tuple[float, float, float, int]:
-        busy = queue = system = 0.0
+    def _service_levels(self, service) -> tuple[float, float, float, int, float]:
+        """Cumulative integrals of a service: busy core-s, queue, in service, completions, up core-s."""
+        busy = queue = system = up = 0.0
         done = 0
         now = self.env._now
         for instance in service.all_instances():
@@ -212,7 +215,8 @@ class Recorder:
             queue += instance.queue_area
             system += instance.system_area
             done += instance.completed
-        return busy, queue, system, done
+            up += instance.up_area
+        return busy, queue, system, done, up
 
     def tick(self, offered_total: int) -> None:
         """Close the current time-series interval and write its row."""
@@ -244,14 +248,15 @@ class Recorder:
             "in_flight": in_flight_avg,
         }
         for name, service in self.services.items():
-            busy, queue, system, done = self._service_levels(service)
-            last = self._svc_marks.get(name, (0.0, 0.0, 0.0, 0))
-            carry = self._svc_carry.pop(name, (0.0, 0.0, 0.0, 0))
-            capacity = sum(inst.cores for inst in service.ready) or service.cores
-            row[f"utilisation.{name}"] = (busy - last[0] + carry[0]) / (capacity * dt)
+            levels = self._service_levels(service)
+            busy, queue, system, done, up = levels
+            last = self._svc_marks.get(name, NO_LEVELS)
+            carry = self._svc_carry.pop(name, NO_LEVELS)
+            available = up - last[4] + carry[4]  # core-seconds the service actually had this interval
+            row[f"utilisation.{name}"] = (busy - last[0] + carry[0]) / available if available > 0 else 0.0
             row[f"queue.{name}"] = (queue - last[1] + carry[1]) / dt
             row[f"instances.{name}"] = len(service.ready)
-            self._svc_marks[name] = (busy, queue, system, done)
+            self._svc_marks[name] = levels
         for hook in self.tick_hooks:
             hook(row, dt)
         self.rows.append(row)
@@ -290,7 +295,7 @@ class Recorder:
             instances = service.all_instances()
             for instance in instances:
                 instance.settle(now)
-            core_seconds = sum(inst.cores * (now - max(inst.alive_since, self.warmup_s)) for inst in instances)
+            core_seconds = sum(inst.up_area for inst in instances)  # only while up: not starting, crashed or removed
             busy = sum(inst.busy_area for inst in instances)
             services[name] = {
                 "instances": len(service.ready),

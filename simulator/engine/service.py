@@ -45,6 +45,8 @@ class ServiceRuntime:
         """
         instance = (factory or Instance)(self.env, self, len(self.instances) + len(self.retired), self.cores, self.concurrency, self.queue_capacity)
         instance.ready = ready
+        if ready:
+            instance.go_up()
         self.instances.append(instance)
         if ready:
             self.ready.append(instance)
@@ -53,6 +55,8 @@ class ServiceRuntime:
     def set_ready(self, instance: Instance, ready: bool) -> None:
         """Put an instance into or out of the load balancer's pool."""
         instance.ready = ready
+        if ready:
+            instance.go_up()
         if ready and instance not in self.ready:
             self.ready.append(instance)
         elif not ready and instance in self.ready:
@@ -62,6 +66,7 @@ class ServiceRuntime:
     def remove_instance(self, instance: Instance) -> None:
         """Take an instance away for good (its statistics are kept)."""
         self.set_ready(instance, False)
+        instance.go_down()
         self.instances.remove(instance)
         self.retired.append(instance)
 
@@ -81,7 +86,7 @@ class ServiceRuntime:
         ready[i].admit(visit)
 
     def _least_connections(self, visit: Visit) -> None:
-        best = min(self.ready, key=lambda inst: inst.in_service + len(inst.waiting))
+        best = min(self.ready, key=lambda inst: (inst.in_service + len(inst.waiting), inst.index))
         best.admit(visit)
 
     def _random(self, visit: Visit) -> None:

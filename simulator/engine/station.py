@@ -68,7 +68,7 @@ class Instance:
         "in_service", "waiting", "cores_busy", "cpu_waiting",
         "busy_area", "busy_t", "queue_area", "queue_t", "system_area", "system_t",
         "completed", "rejected", "failed", "_schedule", "_cpu_done_cb", "_respond_cb", "_task_done_cb",
-        "alive_since", "epoch", "active", "crashes",
+        "alive_since", "epoch", "active", "crashes", "up", "up_since", "up_area",
     )
 
     def __init__(self, env, service, index: int, cores: int, concurrency: int, queue_capacity: int | None):
@@ -81,6 +81,11 @@ class Instance:
         self.ready = True  #: Serves traffic (platform models start instances not ready).
         self.alive_since = env.now
         self.epoch = 0  #: Incremented by each crash; work from an older epoch is discarded.
+        # capacity actually offered: core-seconds from becoming ready until crash or removal
+        # (a draining instance still counts: it is still working)
+        self.up = False
+        self.up_since = env.now
+        self.up_area = 0.0
         self.active: set = set()  #: Visits holding a slot (so a crash can fail them).
         self.crashes = 0
         self.in_service = 0  # requests holding a slot
@@ -226,6 +231,7 @@ class Instance:
         lost = list(self.active) + list(self.waiting)
         self.epoch += 1
         self.crashes += 1
+        self.go_down()
         self.active.clear()
         self.waiting.clear()
         self.cpu_waiting.clear()
@@ -262,8 +268,23 @@ class Instance:
 
     # --- statistics ----------------------------------------------------------------------------
 
+    def go_up(self) -> None:
+        """Start counting this instance's cores as capacity (it became ready)."""
+        if not self.up:
+            self.up = True
+            self.up_since = self.env._now
+
+    def go_down(self) -> None:
+        """Stop counting its cores (crashed or removed)."""
+        if self.up:
+            self.settle(self.env._now)
+            self.up = False
+
     def settle(self, now: float) -> None:
         """Bring the time-weighted integrals up to ``now`` (before reading or resetting them)."""
+        if self.up:
+            self.up_area += self.cores * (now - self.up_since)
+            self.up_since = now
         self.busy_area += self.cores_busy * (now - self.busy_t)
         self.busy_t = now
         self.queue_area += len(self.waiting) * (now - self.queue_t)
@@ -274,7 +295,7 @@ class Instance:
     def reset_statistics(self, now: float) -> None:
         """Forget what was measured so far (end of warm-up)."""
         self.settle(now)
-        self.busy_area = self.queue_area = self.system_area = 0.0
+        self.busy_area = self.queue_area = self.system_area = self.up_area = 0.0
         self.completed = self.rejected = self.failed = 0
 
 

@@ -203,6 +203,8 @@ class Fleet:
             yield self.env.timeout(down_s)
         else:
             yield self.env.timeout(detection_s)
+            if member.state != FAILED:
+                return  # stopped (scaled down, rolled out) or lost with its host while undetected
             if recovery == "replace":
                 self._remove(member)
                 self.launch(member.version)

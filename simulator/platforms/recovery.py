@@ -53,8 +53,13 @@ def recovery_summary(rows: list[dict], scenario) -> dict[str, float | None]:
     out: dict[str, float | None] = {"slo_p95_s": slo.p95_s, "slo_violation_s": violating_s}
     times: list[float] = []
     recovered: list[float] = []
-    for start, end in load_changes(scenario):
-        window = [r for r in rows if start < r["time_s"] <= end + 1e-9]
+    changes = load_changes(scenario)
+    for i, (start, _end) in enumerate(changes):
+        # From the interval that contains the change up to the next change (or the run's end):
+        # a system often recovers only after the spike is over, once its backlog has drained.
+        until = changes[i + 1][0] if i + 1 < len(changes) else scenario.duration_s
+        window = [r for r in rows if start < r["time_s"] <= until + 1e-9]
+        end = window[-1]["time_s"] if window else until
         last_bad = None
         for r in window:
             if violates(r, slo):
