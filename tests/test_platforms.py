@@ -392,3 +392,15 @@ def test_recovery_is_measured_until_the_backlog_has_drained(tmp_path, spike, exp
     recovery = result.extras["recovery"]
     assert recovery["time_to_slo_recovery_s"] == pytest.approx(expected_s)
     assert recovery["recovered"] == 1.0
+
+
+def test_the_end_of_warm_up_does_not_make_the_autoscaler_scale_down(tmp_path):
+    # steady 200/s on 4 instances at a target of 50/s each: the right size all along. Warm-up
+    # zeroes the instances' counters at 62 s; the sync at 75 s must still see 200/s, not 0.
+    _, result = _review_run(tmp_path, (
+        "duration: 200s\nwarmup: 62s\nworkload: {rate: 200/s}\n"
+        "services:\n  api:\n    instances: 4\n    cores: 1\n    service_time: exp(10ms)\n    platform: container\n"
+        "    autoscaling: {metric: requests_per_instance, target: 50, min: 1, max: 10, sync_period: 15s, scale_down_stabilization: 0s}\n"
+    ))
+    assert [e["kind"] for e in result.events if e["kind"] in ("scale_up", "scale_down")] == []
+    assert {row["instances.api"] for row in result.timeseries} == {4}

@@ -111,6 +111,7 @@ class Recorder:
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []  #: Marked moments (spikes, crashes, rollouts) for charts.
         self.tick_hooks: list = []  #: ``hook(row, dt)`` adds columns to each time-series row (platforms).
+        self.warmup_hooks: list = []  #: ``hook()`` just before warm-up resets the instances' counters.
         self.result_hooks: list = []  #: ``hook(result)`` adds to a replication's ``extras`` at the end.
 
     # --- hot path ------------------------------------------------------------------------------
@@ -187,6 +188,8 @@ class Recorder:
 
     def end_warmup(self) -> None:
         """Zero the totals; the time series keeps what its current interval had gathered so far."""
+        for hook in self.warmup_hooks:  # controllers that read the counters keep their partial period
+            hook()
         now = self.env._now
         self.flight_area += self.in_flight * (now - self.flight_t)
         self.flight_t = now
