@@ -7,14 +7,12 @@ status, the error and whatever variants had finished, so no run loses its result
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .engine.experiment import aggregate, run_variant
 from .errors import ArchsimError
 from .results import rundir
@@ -48,26 +46,10 @@ def run_scenario(
     run_dir.mkdir(parents=True, exist_ok=True)
     rundir.write_scenario(run_dir, loaded.raw, resolved_scenarios(loaded))
     started = time.perf_counter()
-    summary: dict[str, Any] = {
-        "schema": rundir.SCHEMA,
-        "source": "simulation",
-        "archsim_version": __version__,
-        "scenario": {"name": base.name, "description": base.description, "file": loaded.file},
-        "seed": base.seed,
-        "replications": base.replications,
-        "duration_s": base.duration_s,
-        "warmup_s": base.warmup_s,
-        "metrics_interval_s": base.metrics_interval_s,
-        "status": "running",
-        "error": None,
-        "variants": {},
-        "run": {
-            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "wall_time_s": None,
-            "python": platform.python_version(),
-            "jobs": jobs,
-        },
-    }
+    summary = rundir.new_summary(
+        loaded, source="simulation", seed=base.seed, replications=base.replications, duration_s=base.duration_s,
+        warmup_s=base.warmup_s, metrics_interval_s=base.metrics_interval_s, jobs=jobs,
+    )
     rundir.write_json(run_dir / "summary.json", summary)
     timeseries: list[dict[str, Any]] = []
     try:

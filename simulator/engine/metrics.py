@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArchsimError
+from .station import NO_COUNTERS, Counters
 from .histogram import LatencyHistogram, add_to_hdr, new_hdr, percentiles_from_counts
 
 #: Requests in the system at once beyond which a run stops: an overloaded system with unbounded
@@ -90,7 +91,6 @@ class Recorder:
         self.services = services
         self.warmup_s = warmup_s
         self.interval_s = interval_s
-        self.measuring = warmup_s == 0
         # in-flight requests, time-weighted
         self.in_flight = 0
         self.flight_area = 0.0
@@ -104,14 +104,15 @@ class Recorder:
         self._tick_started = 0
         self._tick_t = 0.0
         self._tick_area = 0.0
-        self._flight_carry = 0.0  # in-flight area of the interval in progress when warm-up ended
-        self._svc_carry: dict[str, tuple] = {}  # the same for each service's integrals
+        # counters keep growing through warm-up; these are their values when it ended
+        self._flight_base = 0.0
+        self._instance_base: dict = {}  # Instance -> Counters (instances born later start from 0)
+        self._no_backend_base: dict[str, int] = {}
         self.arrived = 0  #: Requests that arrived in the measurement window.
         self._svc_marks: dict[str, tuple[float, float, float, int]] = {}
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []  #: Marked moments (spikes, crashes, rollouts) for charts.
         self.tick_hooks: list = []  #: ``hook(row, dt)`` adds columns to each time-series row (platforms).
-        self.warmup_hooks: list = []  #: ``hook()`` just before warm-up resets the instances' counters.
         self.result_hooks: list = []  #: ``hook(result)`` adds to a replication's ``extras`` at the end.
 
     # --- hot path ------------------------------------------------------------------------------
@@ -187,25 +188,21 @@ class Recorder:
     # --- warm-up and time series -----------------------------------------------------------------
 
     def end_warmup(self) -> None:
-        """Zero the totals; the time series keeps what its current interval had gathered so far."""
-        for hook in self.warmup_hooks:  # controllers that read the counters keep their partial period
-            hook()
+        """Take the baseline the totals are measured from. Nothing is reset: the time series and
+        the controllers (autoscalers, rollouts) keep reading counters that only grow."""
         now = self.env._now
         self.flight_area += self.in_flight * (now - self.flight_t)
         self.flight_t = now
-        self._flight_carry += self.flight_area - self._tick_area
-        self.flight_area = self._tick_area = 0.0
+        self._flight_base = self.flight_area
         for name, service in self.services.items():
-            levels = self._service_levels(service)
-            last = self._svc_marks.get(name, NO_LEVELS)
-            carry = self._svc_carry.get(name, NO_LEVELS)
-            self._svc_carry[name] = tuple(c + now_ - then for c, now_, then in zip(carry, levels, last))
-            self._svc_marks[name] = NO_LEVELS
             for instance in service.all_instances():
-                instance.reset_statistics(now)
-            service.no_backend = 0
+                self._instance_base[instance] = instance.counters(now)
+            self._no_backend_base[name] = service.no_backend
         self.arrived = 0
-        self.measuring = True
+
+    def since_warmup(self, instance) -> Counters:
+        """An instance's counters over the measured window."""
+        return instance.counters(self.env._now) - self._instance_base.get(instance, NO_COUNTERS)
 
     def _service_levels(self, service) -> tuple[float, float, float, int, float]:
         """Cumulative integrals of a service: busy core-s, queue, in service, completions, up core-s."""
@@ -237,9 +234,8 @@ class Recorder:
         self._hdr_template.reset()
         # in-flight time average over the interval (the area counter restarts at warm-up)
         area_now = self.flight_area
-        in_flight_avg = (area_now - self._tick_area + self._flight_carry) / dt
+        in_flight_avg = (area_now - self._tick_area) / dt
         self._tick_area = area_now
-        self._flight_carry = 0.0
         row: dict[str, Any] = {
             "time_s": round(now, 9),
             "offered_per_s": self._tick_started / dt,
@@ -254,10 +250,9 @@ class Recorder:
             levels = self._service_levels(service)
             busy, queue, system, done, up = levels
             last = self._svc_marks.get(name, NO_LEVELS)
-            carry = self._svc_carry.pop(name, NO_LEVELS)
-            available = up - last[4] + carry[4]  # core-seconds the service actually had this interval
-            row[f"utilisation.{name}"] = (busy - last[0] + carry[0]) / available if available > 0 else 0.0
-            row[f"queue.{name}"] = (queue - last[1] + carry[1]) / dt
+            available = up - last[4]  # core-seconds the service actually had this interval
+            row[f"utilisation.{name}"] = (busy - last[0]) / available if available > 0 else 0.0
+            row[f"queue.{name}"] = (queue - last[1]) / dt
             row[f"instances.{name}"] = len(service.ready)
             self._svc_marks[name] = levels
         for hook in self.tick_hooks:
@@ -295,24 +290,22 @@ class Recorder:
         overall_summary = _class_summary(totals["ok"], totals["errors"], totals["timeouts"], overall, measured)
         services: dict[str, dict[str, Any]] = {}
         for name, service in self.services.items():
-            instances = service.all_instances()
-            for instance in instances:
-                instance.settle(now)
-            core_seconds = sum(inst.up_area for inst in instances)  # only while up: not starting, crashed or removed
-            busy = sum(inst.busy_area for inst in instances)
+            window = [self.since_warmup(instance) for instance in service.all_instances()]
+            core_seconds = sum(c.up_s for c in window)  # only while up: not starting, crashed or removed
+            busy = sum(c.busy_s for c in window)
             services[name] = {
                 "instances": len(service.ready),
                 "utilisation": busy / core_seconds if core_seconds > 0 else 0.0,
-                "mean_queue_length": sum(inst.queue_area for inst in instances) / measured,
-                "mean_in_service": sum(inst.system_area for inst in instances) / measured,
-                "throughput_per_s": sum(inst.completed for inst in instances) / measured,
-                "rejections": sum(inst.rejected for inst in instances) + service.no_backend,
+                "mean_queue_length": sum(c.queue_s for c in window) / measured,
+                "mean_in_service": sum(c.system_s for c in window) / measured,
+                "throughput_per_s": sum(c.completed for c in window) / measured,
+                "rejections": sum(c.rejected for c in window) + service.no_backend - self._no_backend_base.get(name, 0),
             }
         finished = totals["finished"]
         system = {
             "arrived": self.arrived,
             "completion_ratio": finished / self.arrived if self.arrived else math.nan,
-            "mean_in_flight": self.flight_area / measured,
+            "mean_in_flight": (self.flight_area - self._flight_base) / measured,
             "arrival_rate_per_s": finished / measured,
             "mean_sojourn_s": totals["sojourn"] / finished if finished else math.nan,
         }

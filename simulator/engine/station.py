@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .events import NORMAL, Wakeup
 
@@ -27,10 +27,28 @@ if TYPE_CHECKING:
 Continuation = Callable[[Any, bool], None]  #: ``k(request, ok)``: what to do when a step ends.
 
 
+class Counters(NamedTuple):
+    """An instance's cumulative integrals and counts at one moment."""
+
+    busy_s: float  #: core-seconds busy
+    queue_s: float  #: integral of the queue length
+    system_s: float  #: integral of requests in the instance
+    up_s: float  #: core-seconds up (ready, or draining)
+    completed: int
+    rejected: int
+    failed: int
+
+    def __sub__(self, other: "Counters") -> "Counters":  # type: ignore[override]
+        return Counters(*(a - b for a, b in zip(self, other)))
+
+
+NO_COUNTERS = Counters(0.0, 0.0, 0.0, 0.0, 0, 0, 0)
+
+
 class Visit:
     """One request's stay at one instance; also the SimPy event for its next timed step."""
 
-    __slots__ = ("callbacks", "_ok", "request", "operation", "k", "instance", "enqueued_at", "ok", "hop", "epoch")
+    __slots__ = ("callbacks", "_ok", "request", "operation", "k", "instance", "cpu_s", "ok", "hop", "epoch")
 
     def __init__(self, request: Any, operation: "OperationPlan", k: Continuation, hop: Callable[[], float] | None):
         self.callbacks: list | None = None
@@ -39,7 +57,7 @@ class Visit:
         self.operation = operation
         self.k = k
         self.instance: Instance | None = None
-        self.enqueued_at = 0.0
+        self.cpu_s = 0.0  # CPU time it will need, kept while it waits for a core
         self.ok = True
         self.hop = hop
         self.epoch = 0  # the instance's epoch when admitted: a crash makes the visit stale
@@ -48,7 +66,7 @@ class Visit:
 class CpuTask:
     """A stretch of CPU work inside an operation (a ``work`` step after some calls)."""
 
-    __slots__ = ("callbacks", "_ok", "request", "k", "duration", "enqueued_at", "epoch")
+    __slots__ = ("callbacks", "_ok", "request", "k", "duration", "epoch")
 
     def __init__(self, request: Any, k: Continuation, duration: float, epoch: int):
         self.callbacks: list | None = None
@@ -56,7 +74,6 @@ class CpuTask:
         self.request = request
         self.k = k
         self.duration = duration
-        self.enqueued_at = 0.0
         self.epoch = epoch
 
 
@@ -68,7 +85,7 @@ class Instance:
         "in_service", "waiting", "cores_busy", "cpu_waiting",
         "busy_area", "busy_t", "queue_area", "queue_t", "system_area", "system_t",
         "completed", "rejected", "failed", "_schedule", "_cpu_done_cb", "_respond_cb", "_task_done_cb",
-        "alive_since", "epoch", "active", "crashes", "up", "up_since", "up_area",
+        "epoch", "active", "crashes", "up", "up_since", "up_area",
     )
 
     def __init__(self, env, service, index: int, cores: int, concurrency: int, queue_capacity: int | None):
@@ -79,7 +96,6 @@ class Instance:
         self.concurrency = concurrency
         self.queue_capacity = queue_capacity if queue_capacity is not None else -1
         self.ready = True  #: Serves traffic (platform models start instances not ready).
-        self.alive_since = env.now
         self.epoch = 0  #: Incremented by each crash; work from an older epoch is discarded.
         # capacity actually offered: core-seconds from becoming ready until crash or removal
         # (a draining instance still counts: it is still working)
@@ -123,7 +139,6 @@ class Instance:
         elif self.queue_capacity < 0 or len(self.waiting) < self.queue_capacity:
             self.queue_area += len(self.waiting) * (now - self.queue_t)
             self.queue_t = now
-            visit.enqueued_at = now
             self.waiting.append(visit)
         else:
             self.rejected += 1
@@ -143,7 +158,7 @@ class Instance:
             visit.callbacks = self._cpu_done_cb
             self._schedule(visit, NORMAL, duration)
         else:
-            visit.enqueued_at = duration  # remembered until a core frees up
+            visit.cpu_s = duration
             self.cpu_waiting.append(visit)
 
     def _cpu_done(self, visit: Visit) -> None:
@@ -165,7 +180,7 @@ class Instance:
                 self._schedule(nxt, NORMAL, nxt.duration)
             else:
                 nxt.callbacks = self._cpu_done_cb
-                self._schedule(nxt, NORMAL, nxt.enqueued_at)
+                self._schedule(nxt, NORMAL, nxt.cpu_s)
 
     def _after_cpu(self, visit: Visit) -> None:
         calls = visit.operation.calls
@@ -292,11 +307,11 @@ class Instance:
         self.system_area += (self.in_service + len(self.waiting)) * (now - self.system_t)
         self.system_t = now
 
-    def reset_statistics(self, now: float) -> None:
-        """Forget what was measured so far (end of warm-up)."""
+    def counters(self, now: float) -> "Counters":
+        """Everything counted since the instance was created (counters only ever grow: the end of
+        warm-up is a baseline the recorder subtracts, so controllers can take deltas across it)."""
         self.settle(now)
-        self.busy_area = self.queue_area = self.system_area = self.up_area = 0.0
-        self.completed = self.rejected = self.failed = 0
+        return Counters(self.busy_area, self.queue_area, self.system_area, self.up_area, self.completed, self.rejected, self.failed)
 
 
 def _deliver_failure(visit: Visit) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -24,7 +23,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..errors import ArchsimError, EnvironmentProblem
 from ..results import rundir
 from ..scenario.load import LoadedScenario
@@ -118,33 +116,15 @@ def measure(
     extras: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the load test and write the run directory; returns the summary (status ``ok``)."""
-    base = loaded.base
     locust_dir = run_dir / LOCUST_DIR
     locust_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     command = locust_command(locustfile, host, locust_dir / "locust", plan)
-    summary: dict[str, Any] = {
-        "schema": rundir.SCHEMA,
-        "source": "measured",
-        "archsim_version": __version__,
-        "scenario": {"name": base.name, "description": base.description, "file": loaded.file},
-        "seed": plan.seed,
-        "replications": 1,
-        "duration_s": plan.duration_s,
-        "warmup_s": plan.warmup_s,
-        "metrics_interval_s": plan.interval_s,
-        "status": "running",
-        "error": None,
-        "variants": {},
-        "run": {
-            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "wall_time_s": None,
-            "python": platform.python_version(),
-            "target_host": host,
-            "locustfile": str(locustfile),
-            "command": command,
-        },
-    }
+    summary = rundir.new_summary(
+        loaded, source="measured", seed=plan.seed, replications=1, duration_s=plan.duration_s,
+        warmup_s=plan.warmup_s, metrics_interval_s=plan.interval_s,
+        target_host=host, locustfile=str(locustfile), command=command,
+    )
     rundir.write_scenario(run_dir, loaded.raw, {"file": loaded.file, "variants": {variant: _resolved(loaded, variant)}})
     plan_path, record_path = locust_dir / "plan.json", locust_dir / "record.json"
     rundir.atomic_write(plan_path, plan.to_json())

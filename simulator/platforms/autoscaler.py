@@ -40,7 +40,6 @@ class Autoscaler:
         self._changes: deque[tuple[float, int]] = deque()  # (time, +n / -n)
         self._busy: dict = {}
         self._arrivals = self._count_arrivals()
-        sim.recorder.warmup_hooks.append(self._before_warmup_reset)
         self.decisions = 0
         for step in spec.schedule:
             sim.at(step.at_s, lambda s=step: self._scheduled(s))
@@ -54,18 +53,6 @@ class Autoscaler:
         for inst in self.fleet.runtime.all_instances():
             total += inst.completed + inst.failed + inst.rejected + inst.in_service + len(inst.waiting)
         return total
-
-    def _before_warmup_reset(self) -> None:
-        """Warm-up is about to zero the instances' counters and busy time: re-base on what this sync
-        period has seen so far, so the next decision measures the whole period (not a rate of 0)."""
-        now = self.env.now
-        # after the reset the counters restart from the requests still inside (counted again when
-        # they leave): the baseline is minus this period's arrivals so far, plus those
-        inside = sum(inst.in_service + len(inst.waiting) for inst in self.fleet.runtime.all_instances())
-        self._arrivals = self._arrivals - self._count_arrivals() + inside
-        for inst in self.fleet.runtime.all_instances():
-            inst.settle(now)
-            self._busy[inst] = self._busy.get(inst, 0.0) - inst.busy_area
 
     def _utilisation(self, period_s: float) -> float | None:
         ready = [m.instance for m in self.fleet.members if m.state == READY]

@@ -27,16 +27,15 @@ def instance_price_per_s(fleet: Fleet) -> float:
     return per_hour / 3600.0
 
 
-def cost_summary(fleets: list[Fleet], hosts, warmup_s: float, end_s: float, successes: int) -> dict[str, float]:
-    """The ``extras.cost`` block."""
+def cost_summary(fleets: list[Fleet], hosts, warmup_s: float, end_s: float, successes: int, since_warmup) -> dict[str, float]:
+    """The ``extras.cost`` block; ``since_warmup(instance)`` gives its counters over the measured window."""
     total = 0.0
     paid_core_s = 0.0
     busy_core_s = 0.0
     by_service: dict[str, float] = {}
     for fleet in fleets:
         for inst in fleet.runtime.all_instances():
-            inst.settle(end_s)
-            busy_core_s += inst.busy_area  # reset at warm-up: the measured window only
+            busy_core_s += since_warmup(inst).busy_s
         if hosts is not None:
             continue
         price_s = instance_price_per_s(fleet)

@@ -87,7 +87,7 @@ class Platforms:
             extras["platform"] = platform
         billed = [f for f in self.fleets.values() if f.explicit]
         if billed:
-            extras["cost"] = cost_summary(billed, self.hosts, scenario.warmup_s, end, result.overall["successes"])
+            extras["cost"] = cost_summary(billed, self.hosts, scenario.warmup_s, end, result.overall["successes"], self.sim.recorder.since_warmup)
         availability: dict = {}
         for fleet in self.fleets.values():
             fleet.settle(end)

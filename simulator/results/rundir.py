@@ -23,6 +23,7 @@ import io
 import json
 import math
 import os
+import platform
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -143,6 +144,47 @@ def _mean(block: dict[str, Any], key: str) -> float:
     value = block.get(key, {})
     mean = value.get("mean") if isinstance(value, dict) else value
     return float(mean) if mean is not None else 0.0
+
+
+def new_summary(
+    loaded: Any,
+    *,
+    source: str,
+    seed: int,
+    replications: int,
+    duration_s: float,
+    warmup_s: float,
+    metrics_interval_s: float,
+    **run: Any,
+) -> dict[str, Any]:
+    """The ``summary.json`` of a run that is starting (status ``running``, no variants yet).
+
+    The one place the header of the schema is written, for simulated (``source: simulation``) and
+    measured (``source: measured``) runs alike; ``run`` adds details of how this run was made.
+    """
+    from .. import __version__
+
+    base = loaded.base
+    return {
+        "schema": SCHEMA,
+        "source": source,
+        "archsim_version": __version__,
+        "scenario": {"name": base.name, "description": base.description, "file": loaded.file},
+        "seed": seed,
+        "replications": replications,
+        "duration_s": duration_s,
+        "warmup_s": warmup_s,
+        "metrics_interval_s": metrics_interval_s,
+        "status": "running",
+        "error": None,
+        "variants": {},
+        "run": {
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "wall_time_s": None,
+            "python": platform.python_version(),
+            **run,
+        },
+    }
 
 
 def write_scenario(run_dir: Path, raw: dict[str, Any], resolved: dict[str, Any]) -> None:
