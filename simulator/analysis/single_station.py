@@ -103,7 +103,17 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> StationMetric
     _require_stable(utilisation)
     prob_wait = erlang_c(arrival_rate / service_rate, servers)
     mean_wait_s = prob_wait / (servers * service_rate - arrival_rate)
-    mean_response_time_s = mean_wait_s + 1.0 / service_rate
+    return _by_littles_law(
+        arrival_rate, utilisation, mean_wait_s, 1.0 / service_rate, prob_wait,
+        sojourn=MMcSojournTime(arrival_rate, service_rate, int(servers), prob_wait),
+    )
+
+
+def _by_littles_law(
+    arrival_rate: float, utilisation: float, mean_wait_s: float, service_mean_s: float, prob_wait: float, sojourn=None
+) -> StationMetrics:
+    """An infinite-queue station from its mean wait: W = Wq + S, then L = lambda W, Lq = lambda Wq."""
+    mean_response_time_s = mean_wait_s + service_mean_s
     return StationMetrics(
         utilisation=utilisation,
         mean_in_system=arrival_rate * mean_response_time_s,
@@ -112,7 +122,7 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> StationMetric
         mean_wait_s=mean_wait_s,
         prob_wait=prob_wait,
         throughput_per_s=arrival_rate,
-        sojourn=MMcSojournTime(arrival_rate, service_rate, int(servers), prob_wait),
+        sojourn=sojourn,
     )
 
 
@@ -134,16 +144,8 @@ def mg1(arrival_rate: float, service_mean: float, service_variance: float) -> St
     _require_stable(utilisation)
     second_moment = service_variance + service_mean**2
     mean_wait_s = arrival_rate * second_moment / (2.0 * (1.0 - utilisation))
-    mean_response_time_s = mean_wait_s + service_mean
-    return StationMetrics(
-        utilisation=utilisation,
-        mean_in_system=arrival_rate * mean_response_time_s,
-        mean_in_queue=arrival_rate * mean_wait_s,
-        mean_response_time_s=mean_response_time_s,
-        mean_wait_s=mean_wait_s,
-        prob_wait=utilisation,  # PASTA: an arrival waits iff it finds the server busy
-        throughput_per_s=arrival_rate,
-    )
+    # PASTA: an arrival waits iff it finds the server busy, so P(wait) = utilisation
+    return _by_littles_law(arrival_rate, utilisation, mean_wait_s, service_mean, prob_wait=utilisation)
 
 
 def md1(arrival_rate: float, service_rate: float) -> StationMetrics:
