@@ -44,7 +44,7 @@ def compare(
     from rich.console import Console
     from rich.table import Table
 
-    from .charts.rundata import load_runs, read_summary
+    from .results.rundata import load_runs, read_summary
     from .report.compare import comparability_warnings, differences, draw_differences
 
     _check([run_a, run_b])

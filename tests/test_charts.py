@@ -10,6 +10,7 @@ from simulator.charts import (
     draw_cost, draw_distribution, draw_percentiles, draw_radar, draw_saturation,
     draw_scalability, draw_startup, draw_timeseries, load_runs,
 )
+from simulator.charts.look import assign_colours
 from simulator.charts.saturation import knee
 from simulator.charts.scalability import fit_usl, usl
 from simulator.errors import ArchsimError
@@ -150,6 +151,7 @@ def test_time_series_with_instance_states_and_events(styles, tmp_path):
 
 def test_simulated_and_measured_runs_share_a_chart(root, tmp_path):
     both = load_runs([sweep_run(root), measured_run(root)])
+    assign_colours(both)
     labels = [v.label for v in both]
     assert len(set(labels)) == len(labels) == 10
     assert "measured/load-50" in labels and "sweep/load-50" in labels

@@ -15,7 +15,7 @@ import pytest
 from simulator.charts import load_runs
 from simulator.report.compare import comparability_warnings, differences, welch_ci
 from simulator.report.tables import fmt_rate, fmt_seconds, with_ci
-from simulator.charts.rundata import Estimate
+from simulator.results.rundata import Estimate
 
 from test_charts_support import reported_run, sweep_run
 

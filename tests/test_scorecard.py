@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.charts import load_runs
-from simulator.charts.rundata import Estimate
+from simulator.results.rundata import Estimate
 from simulator.scorecard import Finding, build_scorecard
 from simulator.scorecard.published import RATINGS, published_stars
 from simulator.scorecard.stars import positions, to_stars

@@ -24,9 +24,10 @@ from pathlib import Path
 from . import look  # noqa: F401  (selects the Agg backend before anything imports pyplot)
 from .cost import draw_cost
 from .distribution import draw_distribution
+from .look import assign_colours
 from .percentiles import draw_percentiles
 from .radar import draw_radar
-from .rundata import VariantRun, load_runs
+from ..results.rundata import VariantRun, load_runs
 from .saturation import draw_saturation
 from .scalability import draw_scalability
 from .startup import draw_startup
@@ -41,9 +42,12 @@ CHARTS_DIR = "charts"  #: Sub-folder of a run (or report) directory that holds t
 
 
 def draw_charts(variants: list[VariantRun], out_dir: Path) -> list[Path]:
-    """Every chart that has data for ``variants``, as PNG and SVG files in ``out_dir``."""
+    """Every chart that has data for ``variants``, as PNG and SVG files in ``out_dir``.
+
+    Gives each variant its colour first, so every chart (and the report's tables) agree."""
     from ..scorecard import build_scorecard
 
+    assign_colours(variants)
     made: list[Path] = []
     made += draw_percentiles(variants, out_dir)
     made += draw_distribution(variants, out_dir)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .look import caption, figure, legend_label, save, styled, subtitle
-from .rundata import VariantRun
+from ..results.rundata import VariantRun
 from .sweeps import bottleneck_utilisation
 
 

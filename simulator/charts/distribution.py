@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .look import caption, figure, legend_label, save, styled, subtitle
-from .rundata import VariantRun
+from ..results.rundata import VariantRun
 
 
 def cdf_points(encoded: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 if TYPE_CHECKING:
-    from .rundata import VariantRun
+    from ..results.rundata import VariantRun
 
 #: Okabe & Ito (2008) colour-blind-safe palette, without black (kept for text and knees).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]

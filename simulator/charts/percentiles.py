@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.ticker import LogLocator, NullFormatter
 
 from .look import caption, figure, legend_label, number_formatter, save, seconds_label, styled, subtitle
-from .rundata import VariantRun
+from ..results.rundata import VariantRun
 
 PERCENTILES = (("p50", "latency_p50_s"), ("p95", "latency_p95_s"), ("p99", "latency_p99_s"))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .look import caption, figure, number_formatter, save, seconds_label, styled, subtitle
-from .rundata import VariantRun
+from ..results.rundata import VariantRun
 from .sweeps import families, family_label
 
 KNEE_FACTOR = 2.0  #: The knee is where p95 reaches this multiple of its low-load value.

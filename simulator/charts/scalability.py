@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .look import caption, figure, number_formatter, save, styled, subtitle
-from .rundata import VariantRun
+from ..results.rundata import VariantRun
 from .sweeps import families, family_label, max_sustainable_throughput, total_instances, varying_services
 
 MIN_POINTS = 3  #: Three parameters need at least three instance counts.

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .look import caption, figure, save, styled, subtitle
-from .rundata import VariantRun
+from ..results.rundata import VariantRun
 
 #: Phases in start-up order, with their display names and colours.
 PHASES = (

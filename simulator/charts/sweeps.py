@@ -19,7 +19,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
-from .rundata import Estimate, VariantRun
+from ..results.rundata import Estimate, VariantRun
 
 RATE_FIELDS = ("rate", "users", "profile", "spikes")  #: Workload fields that set the offered load.
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .events import draw_strip, mark_important, shade_spans, split_events, strip_height
 from .look import caption, figure, number_formatter, save, seconds_label, styled, subtitle
-from .rundata import VariantRun
+from ..results.rundata import VariantRun
 
 #: Instance states drawn in the instances panel; ``instances`` means ready.
 INSTANCE_STATES = ("instances", "ready", "starting", "provisioning", "stopping", "failed")

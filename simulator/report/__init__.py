@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..charts import CHARTS_DIR, draw_charts
-from ..charts.rundata import load_runs
+from ..results.rundata import load_runs
 from ..results.rundir import atomic_write
 from ..scorecard import build_scorecard
 from .html import render_html

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..charts.rundata import Estimate, VariantRun
+from ..results.rundata import Estimate, VariantRun
 from ..errors import ArchsimError
 
 #: (path in the variant block, label, lower is better).

@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 from .. import __version__
-from ..charts.rundata import VariantRun
+from ..results.rundata import VariantRun
 from ..scorecard import Scorecard
 from .tables import SUMMARY_COLUMNS, measure_rows, scorecard_rows, summary_rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..charts.rundata import VariantRun
+from ..results.rundata import VariantRun
 from ..scorecard import Scorecard
 from .tables import SUMMARY_COLUMNS, measure_rows, scorecard_rows, summary_rows
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ..charts.cost import mean_utilisation
-from ..charts.rundata import Estimate, VariantRun
+from ..results.rundata import Estimate, VariantRun
 from ..charts.sweeps import bottleneck_utilisation
 from ..scorecard import Scorecard, star_text
 from ..scorecard.measures import Measure

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..charts.rundata import VariantRun
+from ..results.rundata import VariantRun
 from .measures import CHARACTERISTICS, Measure
 from .published import CITATION, published_stars
 from .stars import positions, star_text, to_stars

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from ..charts.rundata import Estimate, VariantRun
+from ..results.rundata import Estimate, VariantRun
 from ..charts.scalability import scalability_sweeps
 from ..charts.sweeps import max_sustainable_throughput
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ..charts.rundata import Estimate
+from ..results.rundata import Estimate
 
 ALL_SAME = 3  #: Stars everyone gets when a measure cannot tell the variants apart.
 

@@ -1,11 +1,11 @@
 """Run directories read back for charts, the scorecard and reports: one loader for simulated and
-measured runs alike.
+measured runs alike, beside the writer (``rundir.py``).
 
 A chart never runs the engine; it reads what a run left on disk (``summary.json``,
 ``timeseries.csv``, ``resolved.json``) through :func:`load_runs`, which gives one
 :class:`VariantRun` per variant of every run directory passed. Several run directories can be
 charted together (a simulation beside a Locust measurement, or the runs of a load sweep), so each
-variant gets a ``label`` unique across the set and a ``colour`` that stays the same in every chart.
+variant gets a ``label`` unique across the set; ``charts`` then gives each label one colour for every chart.
 
 Every number in ``summary.json`` is an estimate ``{"mean", "ci95", "low", "high", "n", "values"}``;
 :func:`estimate` reads one by a dotted path and never raises for a missing optional figure.
@@ -190,7 +190,7 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
 
 
 def load_runs(run_dirs: list[Path] | Path) -> list[VariantRun]:
-    """Every variant of every run directory, labelled uniquely and coloured consistently."""
+    """Every variant of every run directory, labelled uniquely (charts give them colours)."""
     dirs = [Path(run_dirs)] if isinstance(run_dirs, (str, Path)) else [Path(d) for d in run_dirs]
     variants: list[VariantRun] = []
     for run_dir in dirs:
@@ -211,9 +211,6 @@ def load_runs(run_dirs: list[Path] | Path) -> list[VariantRun]:
                 block=block, summary=summary, scenario=resolved.get(name), timeseries=series.get(name, {}),
             ))
     _label(variants)
-    from .look import assign_colours
-
-    assign_colours(variants)
     return variants
 
 
