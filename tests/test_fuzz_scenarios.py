@@ -57,6 +57,7 @@ LOAD_CPU_S = 2.0  #: Property 1: CPU seconds a load may take.
 LOAD_WALL_S = 10.0  #: Wall-clock guard for a load (the machine is shared; CPU time is the measure).
 RUN_WALL_S = 30.0  #: Wall-clock guard for a shortened run.
 SHORT_DURATION_S = 20.0  #: Simulated length of a shortened run.
+SHORT_BUDGET_SCALE = 1e-3  #: A shortened run gets this share of the run budget (about a second).
 MEMORY_CAP_BYTES = 3 * 1024**3  #: Address-space cap of each child: a memory bomb fails fast.
 MESSAGE_CHARS = 1000  #: An error line longer than this is not "one clear line".
 
@@ -123,6 +124,8 @@ _NUMBER_IN_TEXT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 #: Mutations, weighted: most keep the file valid but extreme (scaled numbers), so the run
 #: property sees many valid examples; the rest break types, structure and references.
 OPERATIONS = ["scale"] * 4 + ["value"] * 3 + ["delete", "add_key", "rename", "reference", "repeat", "profile", "nest"]
+#: For the run property: mutations that mostly keep the file valid, so most examples do run.
+RUN_OPERATIONS = ["scale"] * 6 + ["repeat", "repeat", "reference", "value"]
 
 
 def _scaled(value: Any, factor: float) -> Any:
@@ -146,14 +149,14 @@ hostile_value = st.one_of(
 
 
 @st.composite
-def mutated_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
-    """A shipped scenario with one to four structural mutations (as plain data)."""
+def mutated_document(draw: st.DrawFn, operations: list[str] | None = None) -> tuple[str, dict[str, Any]]:
+    """A shipped scenario with one to three mutations (as plain data)."""
     name = draw(st.sampled_from(sorted(SHIPPED)))
     doc = copy.deepcopy(SHIPPED[name])
     for _ in range(draw(st.sampled_from([1, 1, 1, 2, 2, 3]))):
         paths = _paths(doc)
         path = draw(st.sampled_from(paths))
-        op = draw(st.sampled_from(OPERATIONS))
+        op = draw(st.sampled_from(operations or OPERATIONS))
         target = _get(doc, path)
         if op == "value" and path:
             _set(doc, path, draw(hostile_value))
@@ -215,9 +218,9 @@ TEXT_ATTACKS = [
 
 
 @st.composite
-def scenario_text(draw: st.DrawFn) -> tuple[str, str, list[str]]:
+def scenario_text(draw: st.DrawFn, operations: list[str] | None = None) -> tuple[str, str, list[str]]:
     """``(shipped name, YAML text, --set overrides)`` of a mutated scenario."""
-    name, doc = draw(mutated_document())
+    name, doc = draw(mutated_document(operations))
     text = _dump(doc)
     if draw(st.integers(0, 3)) == 0:
         attack = draw(st.sampled_from(TEXT_ATTACKS))
@@ -329,14 +332,14 @@ def _finite_problem(node: Any, path: str = "") -> str | None:
     return None
 
 
-def _budget_refusal(loaded: Any) -> str | None:
+def _budget_refusal(loaded: Any, **limits: Any) -> str | None:
     """The run budget's refusal of ``loaded``, or ``None`` (no budget module: nothing is refused)."""
     try:
         from simulator import budget
     except ImportError:
         return None
     try:
-        budget.check(loaded)
+        budget.check(loaded, **limits)
     except ArchsimError as exc:
         return exc.message
     return None
@@ -366,7 +369,8 @@ def run_verdict(text: str, overrides: list[str]) -> tuple:
             shortened = load_scenario(path, overrides + short)
         except ArchsimError as exc:
             return ("shortening refused", "", exc.message)
-        refusal = _budget_refusal(shortened)
+        # The shortened run is held to a small budget (a second of work), so the property stays fast.
+        refusal = _budget_refusal(shortened, only=[shortened.variants[0].name], scale=SHORT_BUDGET_SCALE)
         if refusal:
             return ("refused", "", refusal)
         run_dir = Path(folder) / "run"
@@ -375,13 +379,14 @@ def run_verdict(text: str, overrides: list[str]) -> tuple:
         except ArchsimError as exc:
             problem = _one_line(exc.message)
             return (f"bad message: {problem}", "", exc.message[:300]) if problem else ("run refused", "", exc.message)
-        written = json.loads((run_dir / "summary.json").read_text())
+        # What a user reads: the written file (JSON has no NaN; "no data" is written as null).
+        written = json.loads((run_dir / "summary.json").read_text(), parse_constant=lambda token: {"NaN": math.nan}.get(token, math.inf))
         if written.get("status") != "ok":
             return ("status not ok", str(written.get("status")), str(written.get("error"))[:300])
-        problem = _finite_problem(summary.get("variants"))
+        problem = _finite_problem(written.get("variants"))
         if problem:
             return ("non-finite figure", problem, "")
-        for name, block in summary["variants"].items():
+        for name, block in written["variants"].items():
             overall = block.get("overall", {})
             done = (overall.get("throughput_per_s") or {}).get("mean") or 0
             if done > 0 and (overall.get("latency_mean_s") or {}).get("mean") is None:
@@ -402,7 +407,7 @@ def test_every_mutated_scenario_validates_or_gives_one_line(example: tuple[str, 
 
 
 @pytest.mark.slow
-@given(scenario_text())
+@given(scenario_text(RUN_OPERATIONS))
 @settings(max_examples=max(20, settings().max_examples // 3))
 def test_every_valid_mutated_scenario_is_refused_or_runs_finite(example: tuple[str, str, list[str]]) -> None:
     """Property 2: a valid example is refused by the run budget, or a shortened run is ok and finite."""
@@ -415,18 +420,25 @@ def _tally(count: int, which: str = "load,run") -> None:
     """Print the verdicts of ``count`` examples of each property, grouped into classes."""
     from hypothesis import Phase
 
-    for label, work, wall, accepted in (("load", load_verdict, LOAD_WALL_S, ACCEPTED_LOAD), ("run", run_verdict, RUN_WALL_S, ACCEPTED_RUN)):
+    dump = os.environ.get("FUZZ_DUMP")  # a folder: write each failing example there
+    for label, work, wall, accepted, operations in (
+        ("load", load_verdict, LOAD_WALL_S, ACCEPTED_LOAD, None),
+        ("run", run_verdict, RUN_WALL_S, ACCEPTED_RUN, RUN_OPERATIONS),
+    ):
         if label not in which.split(","):
             continue
         verdicts: Counter[str] = Counter()
         samples: dict[str, str] = {}
 
         @settings(max_examples=count, phases=[Phase.generate], database=None, derandomize=False)
-        @given(scenario_text())
+        @given(scenario_text(operations))
         def collect(example: tuple[str, str, list[str]]) -> None:
             name, text, overrides = example
             verdict = guarded(work, (text, overrides), wall)
             key = verdict[0] if verdict[0] in accepted else f"{verdict[0]}: {verdict[1]}"
+            if dump and verdict[0] not in accepted:
+                Path(dump).mkdir(parents=True, exist_ok=True)
+                (Path(dump) / f"{label}-{sum(verdicts.values())}.yaml").write_text(f"# {key}\n# --set {overrides}\n{text}")
             verdicts[key] += 1
             samples.setdefault(key, f"{name} --set {str(overrides)[:80]}: {verdict[2][:160]!r}")
 

@@ -163,7 +163,7 @@ def _check_cycles(scenario: Scenario) -> Problem | None:
 
 def first_problem(scenario: Scenario) -> Problem | None:
     """The first cross-field problem in ``scenario``, or ``None`` if it is consistent."""
-    for check in (_check_warmup, _check_mix, _check_calls, _check_routes, _check_cycles, _check_work_placement):
+    for check in (_check_warmup, _check_mix, _check_calls, _check_routes, _check_cycles, _check_work_placement, _check_host_fit):
         problem = check(scenario)
         if problem:
             return problem
@@ -175,4 +175,23 @@ def _check_work_placement(scenario: Scenario) -> Problem | None:
         for path, step in _walk(cls.calls, ("classes", name, "calls")):
             if isinstance(step, Work):
                 return path, "`work` is CPU time on a service: put it inside a service operation, not in a request class"
+    return None
+
+
+def _check_host_fit(scenario: Scenario) -> Problem | None:
+    """With ``hosts``, one instance of every service must fit on one host (cores and memory)."""
+    if scenario.hosts is None:
+        return None
+    from ..platforms.defaults import resolve
+
+    hosts = scenario.hosts
+    for name, service in scenario.services.items():
+        platform = resolve(service.platform, scenario.platforms) if service.platform is not None else None
+        cores = service.cores + (platform.overhead_cores if platform else 0.0)
+        memory_mb = (platform.memory_mb + platform.overhead_memory_mb) if platform else 0.0
+        if cores > hosts.cores or memory_mb > hosts.memory_mb:
+            return ("services", name), (
+                f"one instance needs {cores:g} cores and {memory_mb:g} MB (platform overhead included) but a host has "
+                f"{hosts.cores} cores and {hosts.memory_mb:g} MB: give bigger hosts or smaller instances"
+            )
     return None
