@@ -212,8 +212,10 @@ def run(
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar and no table; print the run directory only.")] = False,
     as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print the summary as JSON on stdout.")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Run even if the run budget estimates it would take too long.")] = False,
 ) -> None:
     """Simulate a scenario (every variant, every replication) and write a run directory."""
+    from .budget import check as check_budget
     from .engine.experiment import default_jobs
     from .results.rundir import default_run_dir
     from .runner import run_scenario
@@ -224,6 +226,7 @@ def run(
         unknown = [v for v in variant if v not in {x.name for x in loaded.variants}]
         if unknown:
             raise ArchsimError(f"{file}: --variant {unknown[0]}: no such variant; the file has: {', '.join(v.name for v in loaded.variants)}")
+    check_budget(loaded, force=force, only=variant)
     try:
         n_jobs = default_jobs() if jobs == "auto" else int(jobs)
         if n_jobs < 1:
