@@ -152,8 +152,9 @@ def summary_table(summary: dict[str, Any]) -> Table:
         busiest = max(services.items(), key=lambda kv: kv[1]["utilisation"]["mean"] or 0.0) if services else None
         busy = f"{busiest[0]} {busiest[1]['utilisation']['mean']:.0%}" if busiest else "-"
         error_rate = overall.get("error_rate", {}).get("mean") or 0.0
+        unfinished = (overall.get("unfinished_fraction") or {}).get("mean") or 0.0
         table.add_row(
-            name,
+            name + (f" ({unfinished:.0%} unfinished)" if unfinished > UNFINISHED_WARNING else ""),
             _fmt_number(overall, "throughput_per_s"),
             _fmt_latency(overall, "latency_mean_s"),
             _fmt_latency(overall, "latency_p50_s"),
@@ -166,20 +167,24 @@ def summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
-def overload_warnings(summary: dict[str, Any], threshold: float = 0.95) -> list[str]:
-    """Variants that finished clearly fewer requests than arrived: their queues were still growing,
-    so latency figures describe only the requests that got through."""
+#: Share of the requests that arrived but had no answer at the end beyond which a variant is flagged.
+UNFINISHED_WARNING = 0.01
+
+
+def overload_warnings(summary: dict[str, Any], threshold: float = UNFINISHED_WARNING) -> list[str]:
+    """Variants with more than 1% of their arrivals unfinished at the end: their queues were still
+    growing, so latency figures describe only the requests that got through."""
     lines = []
     for name, variant in summary["variants"].items():
-        ratio = (variant.get("system", {}).get("completion_ratio") or {}).get("mean")
-        if ratio is None or ratio >= threshold:
+        unfinished = (variant.get("overall", {}).get("unfinished_fraction") or {}).get("mean")
+        if unfinished is None or unfinished <= threshold:
             continue
         services = variant.get("services", {})
         busiest = max(services.items(), key=lambda kv: kv[1]["utilisation"]["mean"] or 0.0, default=None)
         where = f" (busiest: {busiest[0]} at {busiest[1]['utilisation']['mean']:.0%})" if busiest else ""
         lines.append(
-            f"variant '{name}' finished only {ratio:.0%} of the requests that arrived{where}: it is overloaded, "
-            "its queues grow through the run, and its latencies describe only the requests that got through"
+            f"variant '{name}' left {unfinished:.1%} of the requests that arrived unfinished at the end{where}: it is "
+            "overloaded, its queues grow through the run, and its latencies describe only the requests that got through"
         )
     return lines
 

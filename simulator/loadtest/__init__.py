@@ -4,7 +4,7 @@
 - :mod:`.plan`: a scenario's workload as users, spawn rate and pacing (open and closed models);
 - :mod:`.pacing`: one user's Poisson arrival times; think times;
 - :mod:`.recording`: the Locust-side recorder (HDR histograms, per-interval counters);
-- :mod:`.convert`: a record as ``summary.json`` / ``timeseries.csv`` of schema ``archsim.run/1``;
+- :mod:`.convert`: a record as ``summary.json`` / ``timeseries.csv`` of schema ``archsim.run/2``;
 - :mod:`.run`: the Locust subprocess and the run directory;
 - :mod:`.cli`: ``archsim loadtest`` (``register(app)`` adds it to the main app).
 
