@@ -38,10 +38,10 @@ def _log(message: str) -> None:
 @app.command()
 def build(
     engine: str = EngineOption,
-    base: str = typer.Option("auto", help="Base image: pull (python:3.11-slim), debootstrap (made locally), or auto."),
-    rebuild: bool = typer.Option(False, help="Rebuild images that already exist."),
+    base: str = typer.Option("auto", help="Builder image (build stages only): pull (python:3.11-slim), debootstrap (made locally), or auto."),
+    rebuild: bool = typer.Option(False, help="Rebuild images that are current too."),
 ) -> None:
-    """Build the images (base, app, postgres, broker) and report their sizes."""
+    """Build the images that are missing or out of date (base, app, postgres, broker) and report their sizes."""
     try:
         chosen = detect(engine)
         seconds = images.build_all(chosen, base_source=base, rebuild=rebuild, log=_log)

@@ -54,9 +54,12 @@ class Engine:
             args += ["--env", f"{key}={value}"]
         return self.argv(*args, image, *command)
 
-    def build_argv(self, *, tag: str, containerfile: str, context: str, build_args: dict[str, str]) -> list[str]:
+    def build_argv(self, *, tag: str, containerfile: str, context: str, build_args: dict[str, str],
+                   labels: dict[str, str] | None = None) -> list[str]:
         args = ["build", "--network", "host", "--force-rm", "--file", containerfile, "--tag", tag,
                 "--label", IMAGE_LABEL]
+        for key, value in (labels or {}).items():
+            args += ["--label", f"{key}={value}"]
         for key, value in build_args.items():
             args += ["--build-arg", f"{key}={value}"]
         return self.argv(*args, context)

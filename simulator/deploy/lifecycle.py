@@ -193,9 +193,8 @@ def _wait_ready(engine: Engine, plan: topologies.Topology, url: str, timeout_s: 
         stopped = [r for r in running(engine, project) if r.state not in ("running", "created", "configured")]
         if stopped:
             name = stopped[0].name
-            tail = engine.call("logs", "--tail", "5", name, check=False)
-            last = ((tail.stdout + tail.stderr).strip().splitlines() or ["no output"])[-1]
-            raise EnvironmentProblem(f"container {name} stopped ({stopped[0].state}): {last[:200]}")
+            tail = engine.call("logs", "--tail", "10", name, check=False)
+            raise EnvironmentProblem(f"container {name} stopped ({stopped[0].state}): {_telling_line(tail.stdout + tail.stderr)[:200]}")
         if healthy(url):
             return
         if time.monotonic() > deadline:
@@ -203,3 +202,9 @@ def _wait_ready(engine: Engine, plan: topologies.Topology, url: str, timeout_s: 
                 f"{plan.style} did not become ready within {timeout_s:.0f} s: see '{engine.name} logs {plan.entry.name}'"
             )
         time.sleep(0.5)
+
+
+def _telling_line(log: str) -> str:
+    """The last line of a log that says error or fatal (the cause, not a hint after it), else its last line."""
+    lines = [line.strip() for line in log.strip().splitlines() if line.strip()] or ["no output"]
+    return next((line for line in reversed(lines) if any(word in line.lower() for word in ("error", "fatal"))), lines[-1])

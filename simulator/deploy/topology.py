@@ -2,7 +2,10 @@
 
 A :class:`Topology` lists :class:`Container` specs in start order: infrastructure (PostgreSQL,
 the Redis broker) first, then services, then the entry point, the only container published on the
-host (``127.0.0.1`` only). The same data drives ``archsim deploy up`` and the Kubernetes and
+host (``127.0.0.1`` only). Styles that the simulator models without a gateway still get one where
+a deployment has several services or replicas behind one URL (service-based always, the monolith,
+microkernel, event-driven and space-based when replicated): it stands for the client's own
+routing or a load balancer, one proxy hop the simulated style does not have. The same data drives ``archsim deploy up`` and the Kubernetes and
 compose manifests, so the three never disagree.
 """
 
@@ -12,8 +15,12 @@ from dataclasses import dataclass, field
 
 from .project import DEFAULT_PROJECT
 
-STYLES = ("monolith", "microservices", "event-driven", "space-based")  #: Deployable styles.
+STYLES = ("monolith", "microservices", "event-driven", "space-based", "service-based", "microkernel")  #: Deployable styles.
 CAPABILITIES = ("catalog", "carts", "inventory", "payments", "notifications", "orders")  #: One microservice each.
+DOMAINS = {
+    "storefront": ("catalog", "carts"),
+    "ordering": ("orders", "inventory", "payments", "notifications"),
+}  #: Service-based domain services, grouped as ``style.service-based.domains`` in scenarios/styles-baseline.yaml.
 SERVICE_PORT = 8080  #: Port every service listens on inside its container.
 EXAMPLE_HOST_PORT = 18080  #: Host port written into compose files; ``deploy up`` picks a free one.
 
@@ -27,7 +34,7 @@ class Container:
     """One container: what runs, its resources, and how others reach it."""
 
     name: str  #: Container name, also its DNS name on the style's network.
-    role: str  #: ``postgres``, ``broker``, ``monolith``, ``service``, ``gateway``, ``api``, ``worker``, ``unit``, ``pump``.
+    role: str  #: ``postgres``, ``broker``, ``monolith``, ``service``, ``gateway``, ``api``, ``worker``, ``unit``, ``pump``, ``domain``, ``core``.
     image: str
     command: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
@@ -134,6 +141,27 @@ def build(style: str, replicas: int, secrets: Secrets, project: str = DEFAULT_PR
         env = {"ARCHSIM_DATABASE_URL": dsn("archsim"), "ARCHSIM_BROKER_URL": broker_url}
         workers = replicated("worker", "worker", env, ("worker",))
         containers += workers + front(replicated("api", "api", env, ("api",)))
+    elif style == "service-based":
+        containers.append(postgres(["archsim"]))
+        domains: dict[str, list[Container]] = {}
+        for domain, members in DOMAINS.items():
+            env = {"ARCHSIM_DOMAIN": domain, "ARCHSIM_CAPABILITIES": ",".join(members), "ARCHSIM_DATABASE_URL": dsn("archsim")}
+            domains[domain] = replicated("domain", domain, env, ("domain",))
+        # a domain service reaches the capabilities of the others over HTTP
+        for domain, members in DOMAINS.items():
+            peers = {f"ARCHSIM_{cap.upper()}_URL": ",".join(c.url for c in domains[other])
+                     for other, hosted in DOMAINS.items() if other != domain for cap in hosted}
+            domains[domain] = [Container(**{**c.__dict__, "env": {**c.env, **peers}}) for c in domains[domain]]
+            containers += domains[domain]
+        containers.append(gateway([
+            ("/carts/*/order", domains["ordering"]),
+            ("/orders", domains["ordering"]),
+            ("/catalog", domains["storefront"]),
+            ("/carts", domains["storefront"]),
+        ]))
+    elif style == "microkernel":
+        containers.append(postgres(["archsim"]))
+        containers += front(replicated("core", "core", {"ARCHSIM_DATABASE_URL": dsn("archsim")}, ("microkernel",)))
     else:  # space-based
         containers += [postgres(["archsim"]), broker]
         pump = Container(name=f"{prefix}-pump", role="pump", image=APP_IMAGE, command=("pump",), group="pump",
