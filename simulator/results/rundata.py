@@ -99,6 +99,7 @@ class VariantRun:
     #: Time-series column -> one list of values per replication.
     timeseries: dict[str, list[list[float]]] = field(default_factory=dict, repr=False)
     colour: str = "C0"
+    linestyle: str = "-"  #: Set with the colour: past the palette's colours, series differ by line style too.
 
     def get(self, path: str) -> Estimate | None:
         """The estimate at ``path`` in the variant block, e.g. ``overall.latency_p95_s``."""
