@@ -132,6 +132,7 @@ def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: s
 
     ``warnings`` (from :func:`comparability_warnings`) become a subtitle under the title.
     """
+    from .. import formatting
     from ..charts.look import caption, figure, save, styled
 
     @styled
@@ -144,7 +145,20 @@ def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: s
         values = [d.relative * 100 for d in shown]
         errors = [(d.ci95 / abs(d.a) * 100) if d.ci95 is not None else 0 for d in shown]
         colours = ["#009E73" if d.verdict == "B better" else "#D55E00" if d.verdict == "B worse" else "0.6" for d in shown]
-        ax.barh(labels, values, xerr=errors, color=colours, capsize=4)
+        # The axis is sized by the differences, not by the widest interval: a -100% bar with a CI
+        # to -277% must not squash every other bar; an interval past the edge ends in an arrow, with its end written.
+        limit = max(5.0, 1.3 * max(abs(v) for v in values))
+        ax.barh(labels, values, color=colours)
+        for y, (value, error) in enumerate(zip(values, errors)):
+            if not error:
+                continue
+            low, high = value - error, value + error
+            ax.errorbar([value], [y], xerr=[[value - max(low, -limit)], [min(high, limit) - value]], color="black", capsize=4)
+            for end, edge, side in ((low, -limit, "left"), (high, limit, "right")):
+                if abs(end) > limit:
+                    ax.annotate(f"CI to {formatting.relative(end / 100)}", xy=(edge, y), xytext=(-4 if side == "right" else 4, 0),
+                                textcoords="offset points", ha="right" if side == "right" else "left", va="center", fontsize=10)
+        ax.set_xlim(-limit, limit)
         ax.axvline(0, color="black", linewidth=1)
         ax.invert_yaxis()
         ax.set_xlabel("B relative to A (%, error bars: 95% CI, Welch)")
