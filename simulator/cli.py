@@ -158,6 +158,19 @@ def overload_warnings(summary: dict[str, Any], threshold: float = 0.95) -> list[
     return lines
 
 
+def command_line_overrides(assignments: list[str] | None, seed: int | None, replications: int | None) -> dict[str, Any]:
+    """What the command line changed in the scenario, for ``summary.json`` (``run.overrides``):
+    ``{"set": {"workload.rate": "120/s"}, "seed": 7}``; empty when nothing was overridden."""
+    out: dict[str, Any] = {}
+    if assignments:
+        out["set"] = {text.split("=", 1)[0].strip(): text.split("=", 1)[1].strip() for text in assignments if "=" in text}
+    if seed is not None:
+        out["seed"] = seed
+    if replications is not None:
+        out["replications"] = replications
+    return out
+
+
 def _compact(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary without histograms and per-replication values (for ``--json``)."""
 
@@ -216,7 +229,8 @@ def run(
 
     with progress:
         try:
-            summary = run_scenario(loaded, run_dir, jobs=n_jobs, progress=on_progress, only=variant)
+            summary = run_scenario(loaded, run_dir, jobs=n_jobs, progress=on_progress, only=variant,
+                                   overrides=command_line_overrides(set_, seed, replications))
         except KeyboardInterrupt:
             stderr.print(f"interrupted: partial results in {run_dir}")
             raise typer.Exit(130) from None

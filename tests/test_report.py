@@ -173,3 +173,23 @@ def test_compare_command_prints_warnings_before_the_table(tmp_path_factory, tmp_
     lines = done.stdout.splitlines()
     assert lines[0] == f"warning: different seed: A {summary['seed']}, B {summary['seed'] + 1}"
     assert "p95" in done.stdout
+
+
+def test_command_line_overrides_are_recorded_shown_and_compared(tmp_path):
+    import json
+
+    from test_charts_support import FIXTURE
+
+    runs = {}
+    for name, extra in (("a", []), ("b", ["--set", "workload.rate=120/s", "--seed", "9"])):
+        done = archsim("run", str(FIXTURE), "--variant", "load-50", "--replications", "2", "--no-charts", "-q",
+                       "--out", str(tmp_path / name), *extra)
+        assert done.returncode == 0, done.stderr
+        runs[name] = json.loads((tmp_path / name / "summary.json").read_text())
+    assert runs["a"]["run"]["overrides"] == {"replications": 2}
+    assert runs["b"]["run"]["overrides"] == {"set": {"workload.rate": "120/s"}, "seed": 9, "replications": 2}
+    assert comparability_warnings(runs["a"], runs["b"]) == [
+        "different seed: A 3, B 9", "runs differ in --set workload.rate: A not set (the file), B 120/s"]
+    done = archsim("report", str(tmp_path / "b"))
+    assert done.returncode == 0, done.stderr
+    assert "--set workload.rate=120/s --seed 9 --replications 2" in (tmp_path / "b" / "report.html").read_text()

@@ -68,8 +68,9 @@ class Difference:
 def comparability_warnings(a: dict, b: dict) -> list[str]:
     """One line per reason the two runs' ``summary.json`` (``a``, ``b``) are not like for like.
 
-    Different scenario name, seed, duration or warm-up, or replications, or a run whose status is
-    not ``ok`` (interrupted, failed): the differences are still computed, but a reader must know.
+    Different scenario name, seed, duration or warm-up, or replications, different command-line
+    overrides (``--set``), or a run whose status is not ``ok`` (interrupted, failed): the
+    differences are still computed, but a reader must know.
     """
     warnings = []
     name_a, name_b = (s.get("scenario", {}).get("name", "?") for s in (a, b))
@@ -79,11 +80,34 @@ def comparability_warnings(a: dict, b: dict) -> list[str]:
                             ("replications", "replications", "")):
         if a.get(key) != b.get(key):
             warnings.append(f"different {what}: A {a.get(key, '?')}{unit}, B {b.get(key, '?')}{unit}")
+    warnings += override_warnings(a, b)
     for side, summary in (("A", a), ("B", b)):
         status = summary.get("status", "?")
         if status != "ok":
             warnings.append(f"run {side} status is {status!r}, not 'ok': its figures may be partial")
     return warnings
+
+
+def overrides(summary: dict) -> dict[str, str]:
+    """The command-line overrides a run records (``run.overrides``) as ``{"--set path": value, "--seed": n}``."""
+    recorded = (summary.get("run") or {}).get("overrides") or {}
+    out = {f"--set {path}": str(value) for path, value in (recorded.get("set") or {}).items()}
+    for flag in ("seed", "replications"):
+        if flag in recorded:
+            out[f"--{flag}"] = str(recorded[flag])
+    return out
+
+
+def override_warnings(a: dict, b: dict) -> list[str]:
+    """One line per command-line override the two runs do not share (``--set`` paths, ``--seed``)."""
+    mine, theirs = overrides(a), overrides(b)
+    lines = []
+    for flag in dict.fromkeys([*mine, *theirs]):
+        if flag in ("--seed", "--replications"):
+            continue  # their values are compared above, whichever way they were set
+        if mine.get(flag) != theirs.get(flag):
+            lines.append(f"runs differ in {flag}: A {mine.get(flag, 'not set (the file)')}, B {theirs.get(flag, 'not set (the file)')}")
+    return lines
 
 
 def welch_ci(a: Estimate, b: Estimate) -> float | None:

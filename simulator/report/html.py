@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import __version__
 from ..results.rundata import VariantRun
 from ..scorecard import Scorecard
-from .tables import SUMMARY_COLUMNS, measure_rows, scorecard_rows, summary_rows
+from .tables import SUMMARY_COLUMNS, measure_rows, overrides_text, scorecard_rows, summary_rows
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0; color: #1d2330; background: #f6f7f9; }
@@ -125,6 +125,7 @@ def render_html(title: str, variants: list[VariantRun], card: Scorecard, charts:
             f"<b>{escape(str(scenario.get('name', '?')))}</b>, {summary.get('replications', '?')} replication(s), "
             f"{summary.get('duration_s', '?')} s each ({summary.get('warmup_s', 0)} s warm-up), seed {summary.get('seed', '?')}, "
             f"status {escape(str(summary.get('status', '?')))}, started <span class=\"when\">{escape(_when(run.get('started_at')))}</span>"
+            + (f"<br>overridden on the command line: <code>{escape(changed)}</code>" if (changed := overrides_text(summary)) else "")
             + (f"<br><i>{escape(scenario['description'])}</i>" if scenario.get("description") else "") + "</li>"
         )
         yaml_path = run_dir / "scenario.yaml"
