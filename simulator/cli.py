@@ -188,7 +188,7 @@ def run(
     set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. services.api.instances=4.")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Override the scenario's seed.")] = None,
     replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
-    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Run directory (default: results/<scenario>/<timestamp>).")] = None,
+    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,
     variant: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="Run only this variant (repeatable).")] = None,
     jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for replications: a number or 'auto'.")] = "1",
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
@@ -309,10 +309,28 @@ _register_subcommands()
 ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+def _plain_help_flag(command) -> None:
+    """``--help`` is a flag: show it without a value placeholder (Typer prints ``<bool>``), in
+    every command and sub-command."""
+    original = command.get_help_option
+
+    def get_help_option(ctx):
+        option = original(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _plain_help_flag(sub)
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line and exit code 2."""
+    command = typer.main.get_command(app)
+    _plain_help_flag(command)
     try:
-        code = app(standalone_mode=False)
+        code = command(standalone_mode=False)
     except ArchsimError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)
