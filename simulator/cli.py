@@ -127,8 +127,9 @@ def summary_table(summary: dict[str, Any]) -> Table:
         services = variant["services"]
         busiest = max(services.items(), key=lambda kv: kv[1]["utilisation"]["mean"] or 0.0) if services else None
         busy = f"{busiest[0]} {formatting.percent(busiest[1]['utilisation']['mean'])}" if busiest else formatting.MISSING
+        unfinished = (overall.get("unfinished_fraction") or {}).get("mean") or 0.0
         table.add_row(
-            name,
+            name + (f" ({formatting.percent(unfinished)} unfinished)" if unfinished > UNFINISHED_WARNING else ""),
             _figure(overall, "throughput_per_s", "/s"),
             _figure(overall, "latency_p50_s", "s"),
             _figure(overall, "latency_p95_s", "s"),
@@ -140,20 +141,24 @@ def summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
-def overload_warnings(summary: dict[str, Any], threshold: float = 0.95) -> list[str]:
-    """Variants that finished clearly fewer requests than arrived: their queues were still growing,
-    so latency figures describe only the requests that got through."""
+#: Share of the requests that arrived but had no answer at the end beyond which a variant is flagged.
+UNFINISHED_WARNING = 0.01
+
+
+def overload_warnings(summary: dict[str, Any], threshold: float = UNFINISHED_WARNING) -> list[str]:
+    """Variants with more than 1% of their arrivals unfinished at the end: their queues were still
+    growing, so latency figures describe only the requests that got through."""
     lines = []
     for name, variant in summary["variants"].items():
-        ratio = (variant.get("system", {}).get("completion_ratio") or {}).get("mean")
-        if ratio is None or ratio >= threshold:
+        unfinished = (variant.get("overall", {}).get("unfinished_fraction") or {}).get("mean")
+        if unfinished is None or unfinished <= threshold:
             continue
         services = variant.get("services", {})
         busiest = max(services.items(), key=lambda kv: kv[1]["utilisation"]["mean"] or 0.0, default=None)
         where = f" (busiest: {busiest[0]} at {busiest[1]['utilisation']['mean']:.0%})" if busiest else ""
         lines.append(
-            f"variant '{name}' finished only {ratio:.0%} of the requests that arrived{where}: it is overloaded, "
-            "its queues grow through the run, and its latencies describe only the requests that got through"
+            f"variant '{name}' left {unfinished:.1%} of the requests that arrived unfinished at the end{where}: it is "
+            "overloaded, its queues grow through the run, and its latencies describe only the requests that got through"
         )
     return lines
 
@@ -194,8 +199,10 @@ def run(
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar and no table; print the run directory only.")] = False,
     as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print the summary as JSON on stdout.")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Run even if the run budget estimates it would take too long.")] = False,
 ) -> None:
     """Simulate a scenario (every variant, every replication) and write a run directory."""
+    from .budget import check as check_budget
     from .engine.experiment import default_jobs
     from .results.rundir import default_run_dir
     from .runner import run_scenario
@@ -206,6 +213,7 @@ def run(
         unknown = [v for v in variant if v not in {x.name for x in loaded.variants}]
         if unknown:
             raise ArchsimError(f"{file}: --variant {unknown[0]}: no such variant; the file has: {', '.join(v.name for v in loaded.variants)}")
+    check_budget(loaded, force=force, only=variant)
     try:
         n_jobs = default_jobs() if jobs == "auto" else int(jobs)
         if n_jobs < 1:

@@ -176,7 +176,7 @@ def test_closed_users_think_between_requests(standin, tmp_path):
     block = json.loads((tmp_path / "summary.json").read_text())["variants"]["measured"]
     assert block["extras"]["workload_model"] == "closed" and block["extras"]["users"]["mean"] == 4
     # 4 users, each ~100 ms thinking plus a few ms per request: about 35-40 requests/s
-    assert 20 < block["system"]["arrival_rate_per_s"]["mean"] < 45
+    assert 20 < block["overall"]["offered_rate_per_s"]["mean"] < 45
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def summary_rows(variants: list[VariantRun]) -> list[list[str]]:
         error_rate = v.get("overall.error_rate")
         rows.append([
             v.label, v.source, v.style or "–",
-            cell(v.get("overall.throughput_per_s"), "/s"),
+            cell(v.get("overall.throughput_per_s"), "/s") + _unfinished_note(v),
             cell(v.get("overall.latency_p50_s"), "s"),
             cell(v.get("overall.latency_p95_s"), "s"),
             cell(v.get("overall.latency_p99_s"), "s"),
@@ -46,6 +46,12 @@ def summary_rows(variants: list[VariantRun]) -> list[list[str]]:
             formatting.percent(mean_utilisation(v)),
         ])
     return rows
+
+
+def _unfinished_note(v: VariantRun, threshold: float = 0.01) -> str:
+    """`` (41% unfinished)`` when more than 1% of the arrivals had no answer at the end (overload)."""
+    unfinished = v.get("overall.unfinished_fraction")
+    return f" ({unfinished.mean:.0%} unfinished)" if unfinished is not None and unfinished.mean > threshold else ""
 
 
 def scorecard_rows(card: Scorecard) -> tuple[list[str], list[list[str]]]:

@@ -124,8 +124,9 @@ class VariantRun:
 
     @property
     def offered_per_s(self) -> Estimate | None:
-        """Offered load: the measured arrival rate, else the mean of the time series' offered load."""
-        rate = self.get("system.arrival_rate_per_s")
+        """Offered load: arrivals per second in the measured window (finished or not), else the mean
+        of the time series' offered load."""
+        rate = self.get("overall.offered_rate_per_s")
         if rate is not None:
             return rate
         series = self.series("offered_per_s")

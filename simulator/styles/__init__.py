@@ -13,7 +13,6 @@ databases, brokers, instances, cores, network hops per request...) and ``meta.st
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -21,6 +20,8 @@ from pydantic import ValidationError
 
 from ..distributions import Deterministic
 from ..errors import ScenarioError
+from ..scenario.diagnostics import line_of, raise_validation, vocabulary
+from ..suggest import did_you_mean
 from . import event_driven, microkernel, microservices, monolith, service_based, space_based
 from .building import Build
 from .model import KINDS, StyledDocument
@@ -57,7 +58,7 @@ def expand_styles(data: dict[str, Any], file: str, lines: dict[tuple, int]) -> d
     try:
         doc = StyledDocument.model_validate(data)
     except ValidationError as exc:
-        _raise_validation(file, exc, data, lines)
+        raise_validation(file, exc, data, lines, known_fields=vocabulary(StyledDocument) | set(KINDS))
     network = data.get("network") or {}
     b = Build(file=file, lines=lines, app=doc.application, style=doc.style, mix=_mix(data, doc))
     _check_application(b)
@@ -119,22 +120,7 @@ def _deployable_of(b: Build, capability: str, path: tuple) -> str:
 
 
 def _line(lines: dict[tuple, int], path: tuple) -> int | None:
-    from ..scenario.load import line_of
-
     return line_of(lines, path)
-
-
-def _raise_validation(file: str, exc: ValidationError, data: Any, lines: dict[tuple, int]) -> None:
-    """A pydantic error in ``application``/``style`` as the one-line scenario error."""
-    from ..scenario.load import _data_path, _describe, _vocabulary, format_path, line_of
-
-    errors = exc.errors(include_url=False)
-    errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))
-    error = errors[0]
-    path = _data_path(error["loc"], data)
-    extra = f" ({len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    message = _describe(error, path, _vocabulary(StyledDocument) | set(KINDS))
-    raise ScenarioError(file, format_path(path), message + extra, line_of(lines, path)) from None
 
 
 def _mix(data: dict[str, Any], doc: StyledDocument) -> dict[str, float]:
@@ -174,13 +160,11 @@ def _check_application(b: Build) -> None:
             where = ("application", "requests", request, "steps", i)
             capability, dot, operation = step.use.partition(".")
             if capability not in app.capabilities:
-                hint = difflib.get_close_matches(capability, app.capabilities, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                suggestion = did_you_mean(capability, app.capabilities)
                 b.error(where, f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(app.capabilities)}")
             operations = app.capabilities[capability]
             if not dot:
                 b.error(where, f"write the step as '{capability}.<operation>'; '{capability}' has: {', '.join(operations)}")
             if operation not in operations:
-                hint = difflib.get_close_matches(operation, operations, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                suggestion = did_you_mean(operation, operations)
                 b.error(where, f"capability '{capability}' has no operation '{operation}'{suggestion}; it has: {', '.join(operations)}")

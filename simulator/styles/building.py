@@ -12,14 +12,14 @@ validation, so a compiled style is exactly what a user could have written by han
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from ..distributions import Distribution
 from ..errors import ScenarioError
-from ..scenario.load import format_path, line_of
+from ..scenario.diagnostics import format_path, line_of
+from ..suggest import did_you_mean
 from .model import Application, CapabilityOperation, Deployable, Style
 
 Path_ = tuple[str | int, ...]
@@ -173,8 +173,7 @@ class Build:
         for name in self.style.settings().deployables:
             if self.roles.get(name) != "app":
                 known = [s for s, role in self.roles.items() if role == "app"]
-                hint = difflib.get_close_matches(name, known, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                suggestion = did_you_mean(name, known)
                 self.error(self.settings_path + ("deployables", name), f"the {self.style.kind} style has no deployable '{name}'{suggestion}; it has: {', '.join(known)}")
 
     # --- meta --------------------------------------------------------------------------------------

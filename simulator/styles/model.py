@@ -14,21 +14,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from ..distributions import Deterministic, Distribution, Exponential
 from ..platforms.spec import Deployment, ServicePlatformField
 from ..scenario.model import Seconds
+from ..strict import Strict
 
 #: The style kinds, in the order the issue lists them (the four of the mission first).
 KINDS = ("monolith", "microservices", "event-driven", "space-based", "service-based", "microkernel")
 Kind = Literal["monolith", "microservices", "event-driven", "space-based", "service-based", "microkernel"]
-
-
-class Strict(BaseModel):
-    """Base of every section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
 
 
 def _const(value_s: float) -> Distribution:
