@@ -211,9 +211,16 @@ def seconds_label(max_s: float) -> tuple[float, str]:
     return 1.0 / per_unit, unit
 
 
-def plain_formatter() -> FuncFormatter:
-    """Tick labels of measured values: ``0.5, 2, 50, 1,000`` (no ``k``: "1k ms" reads badly)."""
-    return FuncFormatter(lambda x, _pos: f"{x:,g}")
+def plain_formatter(unit: str = "") -> FuncFormatter:
+    """Tick labels of measured values: ``0.5, 2, 50, 200``; on a millisecond axis 1,000 ms and up
+    read ``1 s, 10 s, 100 s`` (short, so decade labels never run into each other)."""
+
+    def fmt(x: float, _pos: int) -> str:
+        if unit == "ms" and x >= 1000:
+            return f"{x / 1000:g} s"
+        return f"{x:,g}"
+
+    return FuncFormatter(fmt)
 
 
 def time_axis(ax, end_s: float) -> None:
@@ -228,7 +235,7 @@ def time_axis(ax, end_s: float) -> None:
     ax.set_xlim(0, end_s)
 
 
-def log_axis(ax, which: str, low: float, high: float) -> None:
+def log_axis(ax, which: str, low: float, high: float, unit: str = "") -> None:
     """Make ``ax``'s ``which`` (``x`` or ``y``) axis logarithmic over ``low``..``high`` with plain
     1-2-5 ticks (``1, 2, 5, 10, 20``, never ``10⁰``), ending at a labelled tick above ``high`` so
     the tallest bar or curve sits below a number."""
@@ -238,7 +245,7 @@ def log_axis(ax, which: str, low: float, high: float) -> None:
     (ax.set_xscale if which == "x" else ax.set_yscale)("log")
     (ax.set_xlim if which == "x" else ax.set_ylim)(_previous_tick(low, subs), _next_tick(high, subs))
     axis.set_major_locator(LogLocator(subs=subs, numticks=15))
-    axis.set_major_formatter(plain_formatter())
+    axis.set_major_formatter(plain_formatter(unit))
     axis.set_minor_formatter(NullFormatter())
 
 
@@ -282,7 +289,10 @@ def legend_label(variant: "VariantRun") -> str:
 
 def caption(fig: Figure, line: str) -> None:
     """A small grey line at the bottom right saying where the numbers come from."""
-    fig.text(0.995, 0.012, line, fontsize=10, color="0.4", ha="right", va="bottom")
+    if fig.get_layout_engine() is not None and fig.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine":
+        fig.supxlabel(line, fontsize=10, color="0.4", x=0.995, ha="right")  # the layout keeps room for it
+    else:
+        fig.text(0.995, 0.012, line, fontsize=10, color="0.4", ha="right", va="bottom")
 
 
 def legend_outside(ax, handles=None, labels=None, *, fontsize: int = 11, **kwargs):

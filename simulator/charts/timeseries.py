@@ -115,7 +115,7 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
                 ax["latency"].plot(series[0], [v * scale for v in series[1]], color=variant.colour, linestyle=style, linewidth=1.2, alpha=0.7, label=name)
         ax["latency"].set_ylabel(f"latency ({unit})")
         if logarithmic:
-            log_axis(ax["latency"], "y", min(positive_s) * scale / 1.5, max(finite) * scale)
+            log_axis(ax["latency"], "y", min(positive_s) * scale / 1.5, max(finite) * scale, unit)
         else:
             ax["latency"].set_ylim(bottom=0)
         legend_outside(ax["latency"])
