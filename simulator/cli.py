@@ -163,6 +163,19 @@ def overload_warnings(summary: dict[str, Any], threshold: float = UNFINISHED_WAR
     return lines
 
 
+def command_line_overrides(assignments: list[str] | None, seed: int | None, replications: int | None) -> dict[str, Any]:
+    """What the command line changed in the scenario, for ``summary.json`` (``run.overrides``):
+    ``{"set": {"workload.rate": "120/s"}, "seed": 7}``; empty when nothing was overridden."""
+    out: dict[str, Any] = {}
+    if assignments:
+        out["set"] = {text.split("=", 1)[0].strip(): text.split("=", 1)[1].strip() for text in assignments if "=" in text}
+    if seed is not None:
+        out["seed"] = seed
+    if replications is not None:
+        out["replications"] = replications
+    return out
+
+
 def _compact(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary without histograms and per-replication values (for ``--json``)."""
 
@@ -180,7 +193,7 @@ def run(
     set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. services.api.instances=4.")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Override the scenario's seed.")] = None,
     replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
-    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Run directory (default: results/<scenario>/<timestamp>).")] = None,
+    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,
     variant: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="Run only this variant (repeatable).")] = None,
     jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for replications: a number or 'auto'.")] = "1",
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
@@ -224,7 +237,8 @@ def run(
 
     with progress:
         try:
-            summary = run_scenario(loaded, run_dir, jobs=n_jobs, progress=on_progress, only=variant)
+            summary = run_scenario(loaded, run_dir, jobs=n_jobs, progress=on_progress, only=variant,
+                                   overrides=command_line_overrides(set_, seed, replications))
         except KeyboardInterrupt:
             stderr.print(f"interrupted: partial results in {run_dir}")
             raise typer.Exit(130) from None
@@ -303,10 +317,28 @@ _register_subcommands()
 ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+def _plain_help_flag(command) -> None:
+    """``--help`` is a flag: show it without a value placeholder (Typer prints ``<bool>``), in
+    every command and sub-command."""
+    original = command.get_help_option
+
+    def get_help_option(ctx):
+        option = original(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _plain_help_flag(sub)
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line and exit code 2."""
+    command = typer.main.get_command(app)
+    _plain_help_flag(command)
     try:
-        code = app(standalone_mode=False)
+        code = command(standalone_mode=False)
     except ArchsimError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -111,7 +111,7 @@ def _operate(b: Build, data: dict[str, Any], out: dict[str, Any]) -> None:
 
 def _deployable_of(b: Build, capability: str, path: tuple) -> str:
     if capability in b.app.capabilities and capability not in b.placement:
-        b.error(path, f"capability '{capability}' is used by no request, so the {b.style.kind} style builds nothing for it")
+        b.error(path, f"capability {quoted(capability)} is used by no request, so the {b.style.kind} style builds nothing for it")
     if capability not in b.placement:
         b.error(path, f"no capability {quoted(capability)} in the application{did_you_mean(capability, b.app.capabilities)}; "
                       f"it has: {listing(b.app.capabilities)}")
