@@ -159,12 +159,12 @@ def mutated_document(draw: st.DrawFn, operations: list[str] | None = None) -> tu
         op = draw(st.sampled_from(operations or OPERATIONS))
         target = _get(doc, path)
         if op == "value" and path:
-            _set(doc, path, draw(hostile_value))
+            _set(doc, path, copy.deepcopy(draw(hostile_value)))  # a copy: later mutations must not change the pool
         elif op == "delete" and path:
             parent = _get(doc, path[:-1])
             del parent[path[-1]]
         elif op == "add_key" and isinstance(target, dict):
-            target[draw(st.sampled_from(KEY_WORDS))] = draw(hostile_value)
+            target[draw(st.sampled_from(KEY_WORDS))] = copy.deepcopy(draw(hostile_value))
         elif op == "rename" and path and isinstance(path[-1], str):
             parent = _get(doc, path[:-1])
             parent[draw(st.sampled_from(KEY_WORDS))] = parent.pop(path[-1])
