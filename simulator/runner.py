@@ -62,6 +62,18 @@ def _stop_signals_raise() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _check_simulable(loaded: LoadedScenario, variants: list) -> None:
+    """A load-test-only scenario (``http:`` classes, no ``services``) cannot be simulated: say so in one line."""
+    for variant in variants:
+        scenario = variant.scenario
+        if not scenario.services:
+            raise ArchsimError(f"{loaded.file}: services: none defined; archsim run needs services to simulate "
+                               f"(without them the scenario can be load-tested: archsim loadtest {loaded.file} --host URL)")
+        bare = next((name for name, cls in scenario.classes.items() if not cls.calls and cls.route is None), None)
+        if bare is not None:
+            raise ArchsimError(f"{loaded.file}: classes.{bare}: has only `http:`; archsim run needs its `calls` (or `route`) to simulate it")
+
+
 def run_scenario(
     loaded: LoadedScenario,
     run_dir: Path,
@@ -73,6 +85,7 @@ def run_scenario(
     """Simulate every variant of ``loaded`` and write the run directory; returns the summary."""
     base = loaded.base
     variants = [v for v in loaded.variants if not only or v.name in only]
+    _check_simulable(loaded, variants)
     run_dir.mkdir(parents=True, exist_ok=True)
     rundir.write_scenario(run_dir, loaded.raw, resolved_scenarios(loaded))
     started = time.perf_counter()

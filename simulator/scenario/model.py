@@ -19,6 +19,8 @@ from ..distributions import ZERO, Distribution
 from ..platforms import spec as platform_spec
 from ..strict import Strict
 from ..units import parse_duration, parse_rate
+from .http import HttpRequest
+from .slo import Slo as Thresholds
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(json_schema_extra={"examples": ["250ms", "2s", "1.5m"]})]
 RatePerS = Annotated[float, BeforeValidator(parse_rate), Field(json_schema_extra={"examples": ["100/s", "6000/min"]})]
@@ -218,11 +220,14 @@ class RequestClass(Strict):
     calls: list[Step] = Field(default_factory=list, description="what the client calls, in order")
     route: Route | None = Field(default=None, description="probabilistic routing instead of `calls`")
     timeout_s: Seconds | None = Field(default=None, alias="timeout", gt=0, description="client gives up after this")
+    http: HttpRequest | None = Field(default=None, description="the HTTP request `archsim loadtest` sends for this class")
 
     @model_validator(mode="after")
     def _calls_or_route(self) -> "RequestClass":
-        if bool(self.calls) == bool(self.route):
-            raise ValueError("a request class needs either `calls` or `route`")
+        if self.calls and self.route:
+            raise ValueError("a request class needs either `calls` or `route`, not both")
+        if not self.calls and not self.route and self.http is None:
+            raise ValueError("a request class needs `calls` or `route` (to simulate) or `http` (to load-test)")
         return self
 
 
@@ -256,7 +261,7 @@ class Scenario(Strict):
     workload: Annotated[Workload, BeforeValidator(_default_open)]
     network: Network = Field(default_factory=Network)
     classes: dict[str, RequestClass] = Field(min_length=1, description="request classes by name")
-    services: dict[str, Service] = Field(min_length=1)
+    services: dict[str, Service] = Field(default_factory=dict, description="needed to simulate; a load-test-only scenario may omit them")
     variants: list[Variant] = Field(default_factory=list)
     meta: dict[str, Any] = Field(
         default_factory=dict,
@@ -267,7 +272,7 @@ class Scenario(Strict):
     )
     hosts: platform_spec.Hosts | None = Field(default=None, description="hosts that instances are packed onto")
     failures: list[platform_spec.Failure] = Field(default_factory=list, description="crashes, outages, host losses, error bursts")
-    slo: platform_spec.Slo | None = Field(default=None, description="latency objective for time-to-recovery after load changes")
+    slo: Thresholds | None = Field(default=None, description="thresholds a run passes or fails (p95<200ms, errors<1%); also the objective of time-to-recovery after load changes")
 
     @model_validator(mode="after")
     def _platform_references(self) -> "Scenario":

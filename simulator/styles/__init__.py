@@ -66,6 +66,7 @@ def expand_styles(data: dict[str, Any], file: str, lines: dict[tuple, int]) -> d
     b.check_overrides()
 
     out = {key: value for key, value in data.items() if key not in ("application", "style")}
+    _operate(b, data, out)
     out["services"] = b.services
     out["classes"] = b.classes
     if "latency" not in network:
@@ -79,6 +80,43 @@ def expand_styles(data: dict[str, Any], file: str, lines: dict[tuple, int]) -> d
     }
     out["meta"] = {**(data.get("meta") or {}), "style": doc.style.kind, "structure": b.structure(), "style_parameters": parameters}
     return out
+
+
+def _operate(b: Build, data: dict[str, Any], out: dict[str, Any]) -> None:
+    """Where the styled services run and what happens to them, named by capability where it matters.
+
+    ``style.platform`` goes on every service the style built (a deployable's own ``platform``
+    wins); ``style.rollout`` becomes the ``deployment`` of the deployable that runs its capability;
+    a failure whose ``service`` names a capability (not a built service) hits that capability's
+    deployable, so one scenario file injects the same fault into every style.
+    """
+    raw_style = data.get("style") or {}
+    if raw_style.get("platform") is not None:
+        for spec in b.services.values():
+            spec.setdefault("platform", raw_style["platform"])
+    rollout = raw_style.get("rollout")
+    if isinstance(rollout, dict):
+        deployment = {k: v for k, v in rollout.items() if k != "capability"}
+        b.services[_deployable_of(b, rollout["capability"], ("style", "rollout", "capability"))]["deployment"] = deployment
+    failures = data.get("failures")
+    if isinstance(failures, list):
+        placed = []
+        for i, failure in enumerate(failures):
+            target = failure.get("service") if isinstance(failure, dict) else None
+            if isinstance(target, str) and target not in b.services and target in b.app.capabilities:
+                failure = {**failure, "service": _deployable_of(b, target, ("failures", i, "service"))}
+            placed.append(failure)
+        out["failures"] = placed
+
+
+def _deployable_of(b: Build, capability: str, path: tuple) -> str:
+    if capability in b.app.capabilities and capability not in b.placement:
+        b.error(path, f"capability '{capability}' is used by no request, so the {b.style.kind} style builds nothing for it")
+    if capability not in b.placement:
+        hint = difflib.get_close_matches(capability, b.app.capabilities, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        b.error(path, f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(b.app.capabilities)}")
+    return b.placement[capability]
 
 
 def _line(lines: dict[tuple, int], path: tuple) -> int | None:

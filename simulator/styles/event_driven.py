@@ -103,6 +103,13 @@ def compile(b: Build) -> None:
         api_ops[request] = {"calls": api_calls}
         b.request_class(request, [call(f"{API}.{request}")])
 
+    for request, spec in b.app.requests.items():
+        for step in spec.steps:
+            capability = step.use.partition(".")[0]
+            if not step.deferrable:
+                b.placement[capability] = API
+            else:
+                b.placement.setdefault(capability, consumer_of(capability))
     b.deployable(API, api_ops)
     broker = settings.broker
     b.add_service(BROKER, {"instances": 1, "cores": broker.cores, "concurrency": broker.cores, "operations": broker_ops or {"idle": {"service_time": 0}}}, "broker")
