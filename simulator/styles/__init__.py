@@ -113,8 +113,7 @@ def _deployable_of(b: Build, capability: str, path: tuple) -> str:
     if capability in b.app.capabilities and capability not in b.placement:
         b.error(path, f"capability '{capability}' is used by no request, so the {b.style.kind} style builds nothing for it")
     if capability not in b.placement:
-        hint = difflib.get_close_matches(capability, b.app.capabilities, n=1)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        suggestion = did_you_mean(capability, b.app.capabilities)
         b.error(path, f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(b.app.capabilities)}")
     return b.placement[capability]
 
