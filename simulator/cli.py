@@ -8,6 +8,7 @@ bugs only.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -193,7 +194,7 @@ def run(
     set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. services.api.instances=4.")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Override the scenario's seed.")] = None,
     replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
-    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,
+    out: Annotated[Optional[str], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,
     variant: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="Run only this variant (repeatable).")] = None,
     jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for replications: a number or 'auto'.")] = "1",
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
@@ -220,9 +221,7 @@ def run(
             raise ValueError
     except ValueError:
         raise ArchsimError(f"--jobs: expected a positive number or 'auto', got {jobs!r}") from None
-    run_dir = out if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ArchsimError(f"--out {run_dir}: is a file; give a folder for the run directory")
+    run_dir = usable_run_dir(out) if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
     show = not quiet and not as_json and sys.stderr.isatty()
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
@@ -253,6 +252,22 @@ def run(
         for line in overload_warnings(summary):
             stderr.print(f"[yellow]warning:[/yellow] {line}")
         stdout.print(f"results: {run_dir}")
+
+
+def usable_run_dir(out: str) -> Path:
+    """The ``--out`` folder, created now so that an unusable one is refused before the run starts."""
+    if not out.strip():
+        raise ArchsimError("--out: empty path: give a folder for the run directory (e.g. --out results/my-run)")
+    run_dir = Path(out)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ArchsimError(f"--out {out}: is a file; give a folder for the run directory")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArchsimError(f"--out {out}: cannot create the folder ({exc.strerror or exc.__class__.__name__})") from None
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise ArchsimError(f"--out {out}: the folder is not writable")
+    return run_dir
 
 
 def _draw_charts(run_dir: Path, quiet: bool) -> None:

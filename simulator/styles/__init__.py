@@ -160,10 +160,10 @@ def _check_application(b: Build) -> None:
             capability, dot, operation = step.use.partition(".")
             if capability not in app.capabilities:
                 suggestion = did_you_mean(capability, app.capabilities)
-                b.error(where, f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(app.capabilities)}")
+                b.error(where, f"no capability '{capability}' in the application{suggestion}; it has: {listing(app.capabilities)}")
             operations = app.capabilities[capability]
             if not dot:
-                b.error(where, f"write the step as '{capability}.<operation>'; '{capability}' has: {', '.join(operations)}")
+                b.error(where, f"write the step as '{capability}.<operation>'; '{capability}' has: {listing(operations)}")
             if operation not in operations:
                 suggestion = did_you_mean(operation, operations)
-                b.error(where, f"capability '{capability}' has no operation '{operation}'{suggestion}; it has: {', '.join(operations)}")
+                b.error(where, f"capability '{capability}' has no operation '{operation}'{suggestion}; it has: {listing(operations)}")
