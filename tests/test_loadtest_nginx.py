@@ -91,12 +91,16 @@ def test_the_minimal_yaml_form_loads_nginx_and_thresholds_decide_the_exit_code(n
     assert block["overall"]["errors"]["mean"] == 0
     assert "p95<1s" in ok.stdout and "pass" in ok.stdout
 
-    failed = loadtest(scenario, "--host", nginx.url, "--threshold", "p50<1us", "--out", tmp_path / "strict", "--no-charts")
+    failed = loadtest(scenario, "--host", nginx.url, "--threshold", "p50<1us", "--out", tmp_path / "strict")  # with the report
     assert failed.returncode == 1, failed.stderr[-2000:]
     summary = summary_of(tmp_path / "strict")
     assert summary["status"] == "ok" and summary["passed"] is False  # the run is valid; its threshold failed
     assert [t["passed"] for t in summary["checks"]["thresholds"]] == [True, True, False]
     assert "thresholds failed: p50<1us" in failed.stderr and "FAIL" in failed.stdout
+    html = (tmp_path / "strict" / "report.html").read_text()
+    section = html[html.index("<h2>Thresholds and validity</h2>"):html.index("<h2>Trade-off scorecard</h2>")]
+    assert "p50&lt;1us" in section and "FAIL" in section and "p95&lt;1s" in section and "pass" in section
+    assert "## Thresholds and validity" in (tmp_path / "strict" / "report.md").read_text()
 
     bad = loadtest(scenario, "--host", nginx.url, "--threshold", "p95<fast", "--out", tmp_path / "bad")
     assert bad.returncode == 2
