@@ -17,9 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import __version__
+from . import __version__, formatting
 from .errors import ArchsimError
-from .units import format_duration
 
 app = typer.Typer(
     name="archsim",
@@ -82,23 +81,10 @@ def schema() -> None:
 # --- run -----------------------------------------------------------------------------------------
 
 
-def _value(block: dict[str, Any], key: str) -> tuple[float | None, float | None]:
+def _figure(block: dict[str, Any], key: str, unit: str) -> str:
+    """``block[key]`` (an estimate ``{mean, ci95}``) written by :mod:`simulator.formatting`."""
     item = block.get(key) or {}
-    return item.get("mean"), item.get("ci95")
-
-
-def _fmt_latency(block: dict[str, Any], key: str) -> str:
-    mean, ci = _value(block, key)
-    if mean is None:
-        return "-"
-    return format_duration(mean) + (f" ±{format_duration(ci)}" if ci is not None else "")
-
-
-def _fmt_number(block: dict[str, Any], key: str, spec: str = ".1f") -> str:
-    mean, ci = _value(block, key)
-    if mean is None:
-        return "-"
-    return format(mean, spec) + (f" ±{format(ci, spec)}" if ci is not None else "")
+    return formatting.figure(item.get("mean"), item.get("ci95"), unit)
 
 
 def _nested(block: dict[str, Any], *path: str) -> dict[str, Any]:
@@ -110,10 +96,10 @@ def _nested(block: dict[str, Any], *path: str) -> dict[str, Any]:
 
 #: Optional columns, shown when any variant has the figure: (header, path into a variant, formatter).
 EXTRA_COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
-    ("async e2e p95", ("classes", "*", "async_latency_p95_s"), "latency"),  # events, write-behind
-    ("SLO recovery", ("extras", "recovery", "time_to_slo_recovery_s"), "latency"),
-    ("availability", ("extras", "availability", "overall"), "percent"),
-    ("$/M requests", ("extras", "cost", "per_million_requests_usd"), "money"),
+    ("async e2e p95", ("classes", "*", "async_latency_p95_s"), "s"),  # events, write-behind
+    ("SLO recovery", ("extras", "recovery", "time_to_slo_recovery_s"), "s"),
+    ("availability", ("extras", "availability", "overall"), "%"),
+    ("$/M requests", ("extras", "cost", "per_million_requests_usd"), "usd"),
 ]
 
 
@@ -122,17 +108,6 @@ def _extra_value(variant: dict[str, Any], path: tuple[str, ...]) -> dict[str, An
         found = [c[path[2]] for c in variant.get("classes", {}).values() if isinstance(c.get(path[2]), dict) and c[path[2]].get("mean") is not None]
         return max(found, key=lambda e: e["mean"]) if found else {}
     return _nested(variant, *path)
-
-
-def _format_extra(estimate: dict[str, Any], kind: str) -> str:
-    mean, ci = estimate.get("mean"), estimate.get("ci95")
-    if mean is None:
-        return "-"
-    if kind == "latency":
-        return format_duration(mean) + (f" ±{format_duration(ci)}" if ci else "")
-    if kind == "percent":
-        return f"{mean:.2%}" + (f" ±{ci:.2%}" if ci else "")
-    return f"${mean:,.2f}" + (f" ±{ci:,.2f}" if ci else "")
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
@@ -144,42 +119,46 @@ def summary_table(summary: dict[str, Any]) -> Table:
         for header, path, kind in EXTRA_COLUMNS
         if any(_extra_value(v, path).get("mean") is not None for v in summary["variants"].values())
     ]
-    for column in ("variant", "throughput/s", "mean", "p50", "p95", "p99", "errors", "busiest service", *[e[0] for e in extras]):
-        table.add_column(column, justify="left" if column in ("variant", "busiest service") else "right")
+    for column in ("variant", "throughput", "p50", "p95", "p99", "errors", "busiest service", *[e[0] for e in extras]):
+        # a figure is never broken over two lines (headers may be)
+        table.add_column(column, justify="left" if column in ("variant", "busiest service") else "right", no_wrap=True)
     for name, variant in summary["variants"].items():
         overall = variant["overall"]
         services = variant["services"]
         busiest = max(services.items(), key=lambda kv: kv[1]["utilisation"]["mean"] or 0.0) if services else None
-        busy = f"{busiest[0]} {busiest[1]['utilisation']['mean']:.0%}" if busiest else "-"
-        error_rate = overall.get("error_rate", {}).get("mean") or 0.0
+        busy = f"{busiest[0]} {formatting.percent(busiest[1]['utilisation']['mean'])}" if busiest else formatting.MISSING
+        unfinished = (overall.get("unfinished_fraction") or {}).get("mean") or 0.0
         table.add_row(
-            name,
-            _fmt_number(overall, "throughput_per_s"),
-            _fmt_latency(overall, "latency_mean_s"),
-            _fmt_latency(overall, "latency_p50_s"),
-            _fmt_latency(overall, "latency_p95_s"),
-            _fmt_latency(overall, "latency_p99_s"),
-            f"{error_rate:.2%}",
+            name + (f" ({formatting.percent(unfinished)} unfinished)" if unfinished > UNFINISHED_WARNING else ""),
+            _figure(overall, "throughput_per_s", "/s"),
+            _figure(overall, "latency_p50_s", "s"),
+            _figure(overall, "latency_p95_s", "s"),
+            _figure(overall, "latency_p99_s", "s"),
+            _figure(overall, "error_rate", "%"),
             busy,
-            *[_format_extra(_extra_value(variant, path), kind) for _, path, kind in extras],
+            *[_figure({"x": _extra_value(variant, path)}, "x", unit) for _, path, unit in extras],
         )
     return table
 
 
-def overload_warnings(summary: dict[str, Any], threshold: float = 0.95) -> list[str]:
-    """Variants that finished clearly fewer requests than arrived: their queues were still growing,
-    so latency figures describe only the requests that got through."""
+#: Share of the requests that arrived but had no answer at the end beyond which a variant is flagged.
+UNFINISHED_WARNING = 0.01
+
+
+def overload_warnings(summary: dict[str, Any], threshold: float = UNFINISHED_WARNING) -> list[str]:
+    """Variants with more than 1% of their arrivals unfinished at the end: their queues were still
+    growing, so latency figures describe only the requests that got through."""
     lines = []
     for name, variant in summary["variants"].items():
-        ratio = (variant.get("system", {}).get("completion_ratio") or {}).get("mean")
-        if ratio is None or ratio >= threshold:
+        unfinished = (variant.get("overall", {}).get("unfinished_fraction") or {}).get("mean")
+        if unfinished is None or unfinished <= threshold:
             continue
         services = variant.get("services", {})
         busiest = max(services.items(), key=lambda kv: kv[1]["utilisation"]["mean"] or 0.0, default=None)
         where = f" (busiest: {busiest[0]} at {busiest[1]['utilisation']['mean']:.0%})" if busiest else ""
         lines.append(
-            f"variant '{name}' finished only {ratio:.0%} of the requests that arrived{where}: it is overloaded, "
-            "its queues grow through the run, and its latencies describe only the requests that got through"
+            f"variant '{name}' left {unfinished:.1%} of the requests that arrived unfinished at the end{where}: it is "
+            "overloaded, its queues grow through the run, and its latencies describe only the requests that got through"
         )
     return lines
 
@@ -207,8 +186,10 @@ def run(
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar and no table; print the run directory only.")] = False,
     as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print the summary as JSON on stdout.")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Run even if the run budget estimates it would take too long.")] = False,
 ) -> None:
     """Simulate a scenario (every variant, every replication) and write a run directory."""
+    from .budget import check as check_budget
     from .engine.experiment import default_jobs
     from .results.rundir import default_run_dir
     from .runner import run_scenario
@@ -219,6 +200,7 @@ def run(
         unknown = [v for v in variant if v not in {x.name for x in loaded.variants}]
         if unknown:
             raise ArchsimError(f"{file}: --variant {unknown[0]}: no such variant; the file has: {', '.join(v.name for v in loaded.variants)}")
+    check_budget(loaded, force=force, only=variant)
     try:
         n_jobs = default_jobs() if jobs == "auto" else int(jobs)
         if n_jobs < 1:

@@ -11,6 +11,7 @@ class ArchsimError(Exception):
     exit_code: int = 2  #: Process exit code used by the CLI for this error.
 
     def __init__(self, message: str):
+        message = message.replace("\r", "\\r").replace("\n", "\\n")  # always one line
         super().__init__(message)
         self.message = message
 
@@ -22,7 +23,9 @@ class ScenarioError(ArchsimError):
     """A scenario file is malformed: names the file, the field path (and line) and what is expected."""
 
     def __init__(self, file: str, path: str, expected: str, line: int | None = None):
-        where = f"{file}:{line}" if line else file
+        from .suggest import shown
+
+        where = f"{shown(file)}:{line}" if line else shown(file)
         field = f" {path}:" if path else ""
         super().__init__(f"{where}:{field} {expected}")
         self.file = file

@@ -7,8 +7,10 @@ status, the error and whatever variants had finished, so no run loses its result
 
 from __future__ import annotations
 
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from .engine.experiment import aggregate, run_variant
 from .errors import ArchsimError
 from .results import rundir
 from .scenario.load import LoadedScenario
+from .suggest import shown
 
 #: ``progress(variant_name, simulated_seconds_done, simulated_seconds_total)``
 ProgressCallback = Callable[[str, float, float], None]
@@ -30,6 +33,33 @@ def resolved_scenarios(loaded: LoadedScenario) -> dict[str, Any]:
             v.name: v.scenario.model_dump(mode="json", by_alias=True, exclude={"variants"}) for v in loaded.variants
         },
     }
+
+
+class Terminated(ArchsimError):
+    """The process was asked to stop (SIGTERM, SIGHUP): recorded as the run's error, then re-raised."""
+
+    exit_code = 1  #: The run failed (it did not finish), not bad input.
+
+
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while a run writes its directory, so a
+    killed run leaves ``status: error`` and the reason instead of ``running`` (SIGKILL cannot be
+    caught). Only in the main thread, where Python delivers signals."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+
+    try:
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _check_simulable(loaded: LoadedScenario, variants: list) -> None:
@@ -65,6 +95,24 @@ def run_scenario(
     )
     rundir.write_json(run_dir / "summary.json", summary)
     timeseries: list[dict[str, Any]] = []
+    with _stop_signals_raise():
+        _run_variants(loaded, variants, run_dir, summary, timeseries, started, jobs, progress)
+    return summary
+
+
+def _run_variants(
+    loaded: LoadedScenario,
+    variants: list[Any],
+    run_dir: Path,
+    summary: dict[str, Any],
+    timeseries: list[dict[str, Any]],
+    started: float,
+    jobs: int,
+    progress: ProgressCallback | None,
+) -> None:
+    """The variants one after another, rewriting the files after each; on any failure the summary
+    records the status and the reason before the exception goes on to the caller."""
+    variant = variants[0] if variants else None
     try:
         for variant in variants:
             scenario = variant.scenario
@@ -94,12 +142,11 @@ def run_scenario(
                     timeseries.append({"variant": variant.name, "replication": result.replication, **row})
             rundir.atomic_write(run_dir / "timeseries.csv", rundir.timeseries_csv(timeseries))
         raise
-    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the CLI to report
+    except BaseException as exc:  # noqa: BLE001 - recorded, then re-raised for the CLI to report
         summary["status"] = "error"
-        summary["error"] = exc.message if isinstance(exc, ArchsimError) else f"{exc.__class__.__name__}: {exc}"
+        summary["error"] = exc.message if isinstance(exc, ArchsimError) else shown(f"{exc.__class__.__name__}: {exc}", 500)
         raise
     finally:
         summary["run"]["wall_time_s"] = time.perf_counter() - started
         summary["run"]["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         rundir.write_json(run_dir / "summary.json", summary)
-    return summary

@@ -181,4 +181,5 @@ def test_an_overloaded_variant_gets_a_warning(tmp_path):
     scenario.write_text("name: over\nduration: 60s\nworkload: {rate: 150/s}\nclasses: {a: {calls: [api]}}\nservices: {api: {service_time: exp(10ms)}}\n")
     result = archsim("run", str(scenario), "--no-charts", "--out", str(tmp_path / "run"))
     assert result.returncode == 0
-    assert "variant 'base' finished only" in " ".join(result.stderr.split())
+    assert "variant 'base' left" in " ".join(result.stderr.split())
+    assert "unfinished" in result.stdout  # flagged in the table too

@@ -284,3 +284,48 @@ def test_identical_replications_have_a_confidence_interval_of_exactly_zero():
     from simulator.engine.experiment import estimate
 
     assert estimate([3.45, 3.45, 3.45])["ci95"] == 0.0
+
+
+# --- offered, completed, unfinished (summary schema archsim.run/2) ---------------------------------
+
+
+def test_an_overloaded_service_reports_its_offered_rate_and_the_requests_left_unfinished(tmp_path):
+    # lambda 150/s against mu 100/s for 60 s: ~9,000 arrive, ~6,000 finish, the rest still queue
+    result = one(tmp_path, SINGLE, "duration=60s", "warmup=0s", "workload.rate=150/s")
+    overall = result.overall
+    assert overall["offered_rate_per_s"] == pytest.approx(150, rel=0.03)
+    assert overall["throughput_per_s"] == pytest.approx(100, rel=0.03)
+    assert overall["arrived_requests"] == overall["requests"] + overall["unfinished_requests"]
+    assert overall["unfinished_fraction"] == pytest.approx(1 / 3, abs=0.03)
+    assert result.classes["job"]["unfinished_requests"] == overall["unfinished_requests"]
+
+
+def test_a_stable_service_leaves_almost_nothing_unfinished_and_its_offered_rate_is_its_arrivals(tmp_path):
+    result = one(tmp_path, SINGLE, "duration=200s")
+    overall = result.overall
+    assert overall["offered_rate_per_s"] == pytest.approx(80, rel=0.03)
+    assert 0 <= overall["unfinished_requests"] <= 20  # only those in flight at the end (L = 4)
+    assert overall["arrived_requests"] == overall["requests"] + overall["unfinished_requests"]
+    assert result.system["finished_rate_per_s"] == pytest.approx(overall["requests"] / result.measured_s)
+
+
+def test_queue_length_counts_requests_waiting_for_a_core_as_well_as_for_a_slot(tmp_path):
+    # 4 slots on 1 core is still M/M/1 for the CPU: Lq = rho^2/(1-rho), L = rho/(1-rho), at rho 0.8
+    # whether a request waits for a slot or holds one and waits for the core.
+    result = one(tmp_path, SINGLE, "duration=1500s", "services.api.concurrency=4")
+    theory = mm1(80, 100)
+    api = result.services["api"]
+    assert api["mean_queue_length"] == pytest.approx(theory.mean_in_queue, rel=0.08)
+    assert api["mean_in_system"] == pytest.approx(theory.mean_in_system, rel=0.08)
+
+
+def test_summaries_name_pooled_percentiles_apart_from_replication_means(tmp_path):
+    loaded = scenario(tmp_path, SINGLE, "duration=120s")
+    variant = loaded.variants[0]
+    summary = aggregate(variant, run_variant(variant, 3))
+    overall = summary["overall"]
+    assert set(overall["latency_p99_s"]) >= {"mean", "ci95", "values"}  # mean of 3 replication p99s
+    assert isinstance(overall["pooled_p99_s"], float)  # one p99 over all 3 replications' requests
+    assert overall["pooled_p99_s"] == pytest.approx(overall["latency_p99_s"]["mean"], rel=0.1)
+    assert summary["classes"]["job"]["pooled_p50_s"] == pytest.approx(overall["pooled_p50_s"])
+    assert summary["events_scheduled"] > 3 * overall["requests"]["mean"]

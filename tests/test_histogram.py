@@ -64,3 +64,18 @@ def test_percentiles_from_bare_counts_match_the_histogram():
     p50, p95 = percentiles_from_counts(hist.hdr, counts, (50.0, 95.0))
     assert p50 == hist.percentile_s(50)
     assert p95 == hist.percentile_s(95)
+
+
+def test_interval_percentiles_from_the_values_themselves_match_the_bucketed_ones():
+    # the time series computes a short interval's percentiles from its few values; they must be
+    # exactly what the HDR counts would give
+    from simulator.engine.histogram import add_to_hdr, new_hdr, percentiles_from_counts, percentiles_of_values
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 17, 1000):
+        values = rng.lognormal(-5, 1.5, n)
+        template = new_hdr()
+        counts = np.zeros(template.counts_len, dtype=np.int64)
+        add_to_hdr(template, counts, values)
+        ps = (50.0, 95.0, 99.0, 100.0)
+        assert percentiles_of_values(new_hdr(), values, ps) == percentiles_from_counts(template, counts, ps)

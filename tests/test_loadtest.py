@@ -217,7 +217,7 @@ def test_a_record_converts_into_a_run_directory_that_charts_and_reports_accept(t
     assert block["overall"]["requests"] == {"mean": 120.0, "ci95": None, "low": None, "high": None, "n": 1, "values": [120.0]}
     assert block["classes"]["b"]["error_rate"]["mean"] == pytest.approx(0.2)
     assert block["classes"]["a"]["latency_p95_s"]["mean"] == pytest.approx(0.01, rel=0.01)
-    assert block["system"]["arrival_rate_per_s"]["mean"] == pytest.approx(12.0)
+    assert block["overall"]["offered_rate_per_s"]["mean"] == pytest.approx(12.0)
     assert block["extras"]["target_host"] == "http://127.0.0.1:1"
     assert block["extras"]["target_rate_per_s"]["mean"] == pytest.approx((7 * 12 + 3 * 24) / 10)
     assert block["events"] == [{"time_s": 12.0, "kind": "spike", "factor": 2.0, "duration_s": 3.0}]

@@ -20,7 +20,7 @@ from scipy.special import stdtrit  # Student-t quantile; far lighter to import t
 
 from ..scenario.load import Variant
 from .histogram import new_hdr
-from .metrics import ReplicationResult
+from .metrics import SUMMARY_PERCENTILES, ReplicationResult
 from .simulation import Extension, simulate
 
 #: Extensions applied to every simulation (platforms, failures...), registered by other packages.
@@ -67,35 +67,51 @@ def _as_float(value: Any) -> float:
 
 def merge_histograms(encodings: list[str]) -> str:
     """One HDR encoding holding every replication's values."""
+    return _merged(encodings).encode().decode("ascii")
+
+
+def _merged(encodings: list[str]):
     merged = new_hdr()
     for text in encodings:
         if text:
             merged.decode_and_add(text)
-    return merged.encode().decode("ascii")
+    return merged
+
+
+def pooled_percentiles(hdr) -> dict[str, float | None]:
+    """``pooled_p95_s`` etc.: percentiles of every replication's successes pooled in one
+    histogram (one number, no CI), beside ``latency_p95_s``, the mean of per-replication p95s."""
+    if hdr.get_total_count() == 0:
+        return {f"pooled_{key}_s": None for key in SUMMARY_PERCENTILES}
+    return {f"pooled_{key}_s": hdr.get_value_at_percentile(p) / 1e6 for key, p in SUMMARY_PERCENTILES.items()}
 
 
 def aggregate(variant: Variant, results: list[ReplicationResult]) -> dict[str, Any]:
     """The summary of one variant over its replications (the ``variants.<name>`` block of summary.json)."""
     class_names = list(results[0].classes)
     service_names = list(results[0].services)
+    merged = {name: _merged([r.histograms.get(name, "") for r in results]) for name in results[0].histograms}
+    overall = _aggregate_block([r.overall for r in results])
+    classes = {c: _aggregate_block([r.classes[c] for r in results]) for c in class_names}
+    for name, block in [("*", overall), *classes.items()]:
+        if name in merged:
+            block.update(pooled_percentiles(merged[name]))
     out: dict[str, Any] = {
         "description": variant.description,
         "replications": len(results),
         "measured_s": results[0].measured_s,
-        "overall": _aggregate_block([r.overall for r in results]),
-        "classes": {c: _aggregate_block([r.classes[c] for r in results]) for c in class_names},
+        "overall": overall,
+        "classes": classes,
         "services": {s: _aggregate_block([r.services[s] for r in results]) for s in service_names},
         "system": _aggregate_block([r.system for r in results]),
-        "histograms": {
-            name: merge_histograms([r.histograms.get(name, "") for r in results]) for name in results[0].histograms
-        },
+        "histograms": {name: hdr.encode().decode("ascii") for name, hdr in merged.items()},
         "async_histograms": {
             name: merge_histograms([r.async_histograms.get(name, "") for r in results]) for name in results[0].async_histograms
         },
         "events": results[0].events,
         "extras": _aggregate_block([r.extras for r in results]) if results[0].extras else {},
         "wall_time_s": sum(r.wall_time_s for r in results),
-        "events_processed": sum(r.events_processed for r in results),
+        "events_scheduled": sum(r.events_scheduled for r in results),
     }
     return out
 

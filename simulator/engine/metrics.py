@@ -1,11 +1,12 @@
 """What one replication measures, in constant memory per request.
 
-Per request class: completions, errors, timeouts, and the latency distribution (an HDR histogram
-fed in bulk). For the system: the time-average number of requests in flight (for Little's law),
-and a time series at a fixed interval (offered load, throughput, latency percentiles, in-flight,
-per-service utilisation and queue length). Per service: utilisation, mean queue length, mean
-number in the service, throughput and rejections, from time-weighted integrals kept by the
-instances.
+Per request class: arrivals (the offered load), successes, errors, timeouts, requests still
+unfinished at the end, and the latency distribution of the successes (an HDR histogram fed in
+bulk). For the system: the time-average number of requests in flight (for Little's law), and a
+time series at a fixed interval (offered load, throughput, latency percentiles, in-flight,
+per-service utilisation and queue length). Per service: utilisation, mean queue length (every
+waiting request: for a slot or, holding one, for a core), mean number at the service (waiting or
+served), throughput and rejections, from time-weighted integrals kept by the instances.
 
 Only requests that *arrive* after the warm-up are counted in the totals (so the transient does not
 bias latency); the time series covers the whole run so that charts show the warm-up too.
@@ -21,7 +22,7 @@ import numpy as np
 
 from ..errors import ArchsimError
 from .station import NO_COUNTERS, Counters
-from .histogram import LatencyHistogram, add_to_hdr, new_hdr, percentiles_from_counts
+from .histogram import LatencyHistogram, add_to_hdr, new_hdr, percentiles_from_counts, percentiles_of_values
 
 #: Requests in the system at once beyond which a run stops: an overloaded system with unbounded
 #: queues would otherwise grow until memory runs out (each waiting request is an object).
@@ -34,13 +35,19 @@ class Overloaded(ArchsimError):
     def __init__(self, in_flight: int, now: float, services: dict):
         busiest = max(services.values(), key=lambda s: sum(len(i.waiting) for i in s.instances), default=None)
         where = f"; the longest queue is at '{busiest.name}'" if busiest is not None else ""
-        super().__init__(
-            f"overloaded: {in_flight:,} requests in the system at t={now:g}s{where}; the load exceeds "
-            "capacity and queues are unbounded: lower the rate, add capacity or bound the queues (services.<name>.queue)"
+        unbounded = [s.name for s in services.values() if s.queue_capacity is None]
+        advice = (
+            f"capacity and the queues of {', '.join(unbounded[:5])}{' ...' if len(unbounded) > 5 else ''} are unbounded: "
+            "lower the rate, add capacity or bound the queues (services.<name>.queue)"
+            if unbounded
+            else "capacity (every queue is bounded; the requests wait in delays, timeouts or async calls): lower the rate or add capacity"
         )
+        super().__init__(f"overloaded: {in_flight:,} requests in the system at t={now:g}s{where}; the load exceeds {advice}")
 
 
 NO_LEVELS = (0.0, 0.0, 0.0, 0, 0.0)  #: A service's integrals before anything happened.
+
+TICK_PERCENTILES = (50.0, 95.0, 99.0)  #: Latency percentiles of each time-series row.
 
 #: Latency percentiles in summaries: key -> percentile.
 SUMMARY_PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
@@ -49,10 +56,11 @@ SUMMARY_PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999
 class ClassStats:
     """Counters and latency histograms of one request class."""
 
-    __slots__ = ("name", "ok", "errors", "timeouts", "latency", "async_latency", "sojourn_sum_s", "finished")
+    __slots__ = ("name", "arrived", "ok", "errors", "timeouts", "latency", "async_latency", "sojourn_sum_s", "finished")
 
     def __init__(self, name: str):
         self.name = name
+        self.arrived = 0  # requests that arrived in the measured window (finished or not)
         self.ok = 0
         self.errors = 0
         self.timeouts = 0
@@ -78,7 +86,7 @@ class ReplicationResult:
     events: list[dict[str, Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)  #: Extension metrics (platforms: cost, start-ups...), nested numbers.
     wall_time_s: float = 0.0
-    events_processed: int = 0
+    events_scheduled: int = 0  #: SimPy events scheduled in the replication (a measure of work done).
 
 
 class Recorder:
@@ -99,6 +107,7 @@ class Recorder:
         self._hdr_template = new_hdr()
         self._tick_counts = np.zeros(self._hdr_template.counts_len, dtype=np.int64)
         self._tick_latencies: list[float] = []
+        self._tick_flushed = False  # some of this interval's latencies are in _tick_counts
         self._tick_ok = 0
         self._tick_failed = 0
         self._tick_started = 0
@@ -108,7 +117,6 @@ class Recorder:
         self._flight_base = 0.0
         self._instance_base: dict = {}  # Instance -> Counters (instances born later start from 0)
         self._no_backend_base: dict[str, int] = {}
-        self.arrived = 0  #: Requests that arrived in the measurement window.
         self._svc_marks: dict[str, tuple[float, float, float, int]] = {}
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []  #: Marked moments (spikes, crashes, rollouts) for charts.
@@ -123,7 +131,8 @@ class Recorder:
         self.flight_t = now
         self.in_flight += 1
         self._tick_started += 1
-        self.arrived += 1
+        if now >= self.warmup_s:
+            self.classes[request.cls].arrived += 1
         if self.in_flight > MAX_IN_FLIGHT:
             raise Overloaded(self.in_flight, now, self.services)
 
@@ -146,6 +155,7 @@ class Recorder:
             if len(tick_latencies) >= 4096:  # constant memory whatever the interval
                 add_to_hdr(self._hdr_template, self._tick_counts, np.asarray(tick_latencies))
                 tick_latencies.clear()
+                self._tick_flushed = True
         else:
             self._tick_failed += 1
         if request.t0 >= self.warmup_s:
@@ -198,7 +208,6 @@ class Recorder:
             for instance in service.all_instances():
                 self._instance_base[instance] = instance.counters(now)
             self._no_backend_base[name] = service.no_backend
-        self.arrived = 0
 
     def since_warmup(self, instance) -> Counters:
         """An instance's counters over the measured window."""
@@ -226,12 +235,17 @@ class Recorder:
             return
         self.flight_area += self.in_flight * (now - self.flight_t)
         self.flight_t = now
-        if self._tick_latencies:
-            add_to_hdr(self._hdr_template, self._tick_counts, np.asarray(self._tick_latencies))
-            self._tick_latencies.clear()
-        p50, p95, p99 = percentiles_from_counts(self._hdr_template, self._tick_counts, (50.0, 95.0, 99.0))
-        self._tick_counts[:] = 0
-        self._hdr_template.reset()
+        # A tick costs in proportion to the requests of its interval: a pass over the buckets only
+        # when the interval had enough requests to be flushed into them (then amortised over them).
+        if self._tick_flushed:
+            if self._tick_latencies:
+                add_to_hdr(self._hdr_template, self._tick_counts, np.asarray(self._tick_latencies))
+            p50, p95, p99 = percentiles_from_counts(self._hdr_template, self._tick_counts, TICK_PERCENTILES)
+            self._tick_counts[:] = 0
+            self._tick_flushed = False
+        else:
+            p50, p95, p99 = percentiles_of_values(self._hdr_template, np.asarray(self._tick_latencies), TICK_PERCENTILES)
+        self._tick_latencies.clear()
         # in-flight time average over the interval (the area counter restarts at warm-up)
         area_now = self.flight_area
         in_flight_avg = (area_now - self._tick_area) / dt
@@ -270,24 +284,25 @@ class Recorder:
         self.flight_t = now
         classes: dict[str, dict[str, Any]] = {}
         overall = LatencyHistogram()
-        totals = {"ok": 0, "errors": 0, "timeouts": 0, "finished": 0, "sojourn": 0.0}
+        totals = {"arrived": 0, "ok": 0, "errors": 0, "timeouts": 0, "finished": 0, "sojourn": 0.0}
         histograms: dict[str, str] = {}
         async_histograms: dict[str, str] = {}
         for stats in self.classes:
-            classes[stats.name] = _class_summary(stats.ok, stats.errors, stats.timeouts, stats.latency, measured)
+            classes[stats.name] = _class_summary(stats.arrived, stats.ok, stats.errors, stats.timeouts, stats.latency, measured)
             histograms[stats.name] = stats.latency.encode()
             if stats.async_latency.count:
                 classes[stats.name]["async_latency_mean_s"] = stats.async_latency.mean_s
                 classes[stats.name]["async_latency_p95_s"] = stats.async_latency.percentile_s(95)
                 async_histograms[stats.name] = stats.async_latency.encode()
             overall.merge(stats.latency)
+            totals["arrived"] += stats.arrived
             totals["ok"] += stats.ok
             totals["errors"] += stats.errors
             totals["timeouts"] += stats.timeouts
             totals["finished"] += stats.finished
             totals["sojourn"] += stats.sojourn_sum_s
         histograms["*"] = overall.encode()
-        overall_summary = _class_summary(totals["ok"], totals["errors"], totals["timeouts"], overall, measured)
+        overall_summary = _class_summary(totals["arrived"], totals["ok"], totals["errors"], totals["timeouts"], overall, measured)
         services: dict[str, dict[str, Any]] = {}
         for name, service in self.services.items():
             window = [self.since_warmup(instance) for instance in service.all_instances()]
@@ -297,19 +312,17 @@ class Recorder:
                 "instances": len(service.ready),
                 "utilisation": busy / core_seconds if core_seconds > 0 else 0.0,
                 "mean_queue_length": sum(c.queue_s for c in window) / measured,
-                "mean_in_service": sum(c.system_s for c in window) / measured,
+                "mean_in_system": sum(c.system_s for c in window) / measured,
                 "throughput_per_s": sum(c.completed for c in window) / measured,
                 "rejections": sum(c.rejected for c in window) + service.no_backend - self._no_backend_base.get(name, 0),
             }
         finished = totals["finished"]
         system = {
-            "arrived": self.arrived,
-            "completion_ratio": finished / self.arrived if self.arrived else math.nan,
             "mean_in_flight": (self.flight_area - self._flight_base) / measured,
-            "arrival_rate_per_s": finished / measured,
+            "finished_rate_per_s": finished / measured,
             "mean_sojourn_s": totals["sojourn"] / finished if finished else math.nan,
         }
-        system["littles_law_l"] = system["arrival_rate_per_s"] * system["mean_sojourn_s"] if finished else math.nan
+        system["littles_law_l"] = system["finished_rate_per_s"] * system["mean_sojourn_s"] if finished else math.nan
         result = ReplicationResult(
             replication=replication,
             measured_s=measured,
@@ -327,14 +340,26 @@ class Recorder:
         return result
 
 
-def _class_summary(ok: int, errors: int, timeouts: int, latency: LatencyHistogram, measured_s: float) -> dict[str, Any]:
+def _class_summary(arrived: int, ok: int, errors: int, timeouts: int, latency: LatencyHistogram, measured_s: float) -> dict[str, Any]:
+    """Counts, rates and latency of requests that arrived in the measured window.
+
+    ``offered_rate_per_s`` counts every arrival, finished or not; ``throughput_per_s`` counts the
+    successes; ``unfinished_requests`` arrived but had no answer when the run ended (overload
+    shows here first). Latency figures are over successful requests only, so they exclude the
+    unfinished ones (which would all be slower than anything measured).
+    """
     count = ok + errors + timeouts
+    unfinished = arrived - count
     out: dict[str, Any] = {
+        "arrived_requests": arrived,
         "requests": count,
         "successes": ok,
         "errors": errors,
         "timeouts": timeouts,
+        "unfinished_requests": unfinished,
+        "unfinished_fraction": unfinished / arrived if arrived else 0.0,
         "error_rate": (errors + timeouts) / count if count else 0.0,
+        "offered_rate_per_s": arrived / measured_s,
         "throughput_per_s": ok / measured_s,
         "latency_mean_s": latency.mean_s,
         "latency_min_s": latency.hdr.get_min_value() / 1e6 if latency.count else math.nan,

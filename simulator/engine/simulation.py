@@ -120,7 +120,7 @@ class Simulation:
         result = self.recorder.result(self.replication, scenario.duration_s)
         result.extras = {**copy.deepcopy(scenario.meta), **result.extras}
         result.wall_time_s = time.perf_counter() - started
-        result.events_processed = next(env._eid)
+        result.events_scheduled = next(env._eid)
         return result
 
 

@@ -31,7 +31,7 @@ class Counters(NamedTuple):
     """An instance's cumulative integrals and counts at one moment."""
 
     busy_s: float  #: core-seconds busy
-    queue_s: float  #: integral of the queue length
+    queue_s: float  #: integral of the queue length (waiting for a slot, or holding one and waiting for a core)
     system_s: float  #: integral of requests in the instance
     up_s: float  #: core-seconds up (ready, or draining)
     completed: int
@@ -137,7 +137,7 @@ class Instance:
             self.active.add(visit)
             self._begin(visit, now)
         elif self.queue_capacity < 0 or len(self.waiting) < self.queue_capacity:
-            self.queue_area += len(self.waiting) * (now - self.queue_t)
+            self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
             self.queue_t = now
             self.waiting.append(visit)
         else:
@@ -159,6 +159,8 @@ class Instance:
             self._schedule(visit, NORMAL, duration)
         else:
             visit.cpu_s = duration
+            self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
+            self.queue_t = now
             self.cpu_waiting.append(visit)
 
     def _cpu_done(self, visit: Visit) -> None:
@@ -173,6 +175,8 @@ class Instance:
         self.busy_t = now
         self.cores_busy -= 1
         if self.cpu_waiting:
+            self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
+            self.queue_t = now
             nxt = self.cpu_waiting.popleft()
             self.cores_busy += 1
             if isinstance(nxt, CpuTask):
@@ -202,6 +206,9 @@ class Instance:
             task.callbacks = self._task_done_cb
             self._schedule(task, NORMAL, duration)
         else:
+            now = self.env._now
+            self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
+            self.queue_t = now
             self.cpu_waiting.append(task)
 
     def _task_done(self, task: CpuTask) -> None:
@@ -223,7 +230,7 @@ class Instance:
             self.failed += 1
         self.active.discard(visit)
         if self.waiting:
-            self.queue_area += len(self.waiting) * (now - self.queue_t)
+            self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
             self.queue_t = now
             nxt = self.waiting.popleft()
             self.active.add(nxt)
@@ -302,7 +309,7 @@ class Instance:
             self.up_since = now
         self.busy_area += self.cores_busy * (now - self.busy_t)
         self.busy_t = now
-        self.queue_area += len(self.waiting) * (now - self.queue_t)
+        self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
         self.queue_t = now
         self.system_area += (self.in_service + len(self.waiting)) * (now - self.system_t)
         self.system_t = now

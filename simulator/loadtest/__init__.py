@@ -11,7 +11,7 @@ writing what was measured. See :mod:`.api`.
 - :mod:`.pacing`: a Locust process's arrival schedule and its late/dropped counts; think times;
 - :mod:`.recording`: the Locust-side recorder (HDR histograms, per-interval counters, outages) and
   the merge of several processes' records;
-- :mod:`.convert`: a record as a ``summary.json`` variant block and ``timeseries.csv`` rows;
+- :mod:`.convert`: a record as a ``summary.json`` variant block and ``timeseries.csv`` rows of schema ``archsim.run/2``;
 - :mod:`.generator`: the load generator's CPU, watched with psutil;
 - :mod:`.verdict`: target failures, a generator that fell behind, thresholds; exit codes;
 - :mod:`.run`: the Locust subprocess(es) and the run directory;

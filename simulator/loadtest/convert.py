@@ -47,8 +47,10 @@ def _latency_block(ok: int, errors: int, latency_sum_s: float, hist: HdrHistogra
     count = ok + errors
     has = hist.get_total_count() > 0
     out: dict[str, Any] = {
-        "requests": count, "successes": ok, "errors": errors, "timeouts": 0,
+        "arrived_requests": count, "requests": count, "successes": ok, "errors": errors, "timeouts": 0,
+        "unfinished_requests": None, "unfinished_fraction": None,  # not observable from the answers
         "error_rate": errors / count if count else 0.0,
+        "offered_rate_per_s": count / measured_s,
         "throughput_per_s": ok / measured_s,
         "latency_mean_s": latency_sum_s if has else math.nan,  # caller passes the successes' exact mean
         "latency_min_s": hist.get_min_value() / 1e6 if has else math.nan,
@@ -105,7 +107,7 @@ def variant_block(record: dict[str, Any], plan: LoadPlan, *, description: str = 
     sojourn = latency_sum / requests if requests else math.nan
     system = {
         "mean_in_flight": in_flight,
-        "arrival_rate_per_s": sent / measured,
+        "finished_rate_per_s": requests / measured,
         "mean_sojourn_s": sojourn,
         "littles_law_l": requests / measured * sojourn if requests else math.nan,
         "completion_ratio": requests / sent if sent else math.nan,

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.table import Table
 
-from ..units import format_duration
+from ..formatting import duration as format_duration
 
 
 def _mean(block: dict[str, Any], key: str) -> float | None:

@@ -17,18 +17,19 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..results.rundata import Estimate, VariantRun
 from ..errors import ArchsimError
+from ..formatting import unit_of
+from ..results.rundata import Estimate, VariantRun
 
 #: (path in the variant block, label, lower is better).
 METRICS = (
-    ("overall.throughput_per_s", "throughput (req/s)", False),
-    ("overall.latency_mean_s", "mean latency (s)", True),
-    ("overall.latency_p50_s", "p50 (s)", True),
-    ("overall.latency_p95_s", "p95 (s)", True),
-    ("overall.latency_p99_s", "p99 (s)", True),
+    ("overall.throughput_per_s", "throughput", False),
+    ("overall.latency_mean_s", "mean latency", True),
+    ("overall.latency_p50_s", "p50", True),
+    ("overall.latency_p95_s", "p95", True),
+    ("overall.latency_p99_s", "p99", True),
     ("overall.error_rate", "error rate", True),
-    ("extras.cost.per_million_requests_usd", "cost per million requests (USD)", True),
+    ("extras.cost.per_million_requests_usd", "cost per million requests", True),
 )
 
 
@@ -42,6 +43,7 @@ class Difference:
     b: float
     ci95: float | None  #: Half-width of the 95% CI of b − a (Welch), None without replications.
     lower_is_better: bool
+    unit: str = ""  #: ``s``, ``/s``, ``%``, ``usd`` or plain, for :mod:`simulator.formatting`.
 
     @property
     def diff(self) -> float:
@@ -120,7 +122,7 @@ def differences(run_a: list[VariantRun], run_b: list[VariantRun]) -> list[Differ
             ea, eb = a.get(path), b.get(path)
             if ea is None or eb is None:
                 continue
-            out.append(Difference(pair, label, ea.mean, eb.mean, welch_ci(ea, eb), lower))
+            out.append(Difference(pair, label, ea.mean, eb.mean, welch_ci(ea, eb), lower, unit_of(path)))
     return out
 
 

@@ -99,6 +99,7 @@ class VariantRun:
     #: Time-series column -> one list of values per replication.
     timeseries: dict[str, list[list[float]]] = field(default_factory=dict, repr=False)
     colour: str = "C0"
+    linestyle: str = "-"  #: Set with the colour: past the palette's colours, series differ by line style too.
 
     def get(self, path: str) -> Estimate | None:
         """The estimate at ``path`` in the variant block, e.g. ``overall.latency_p95_s``."""
@@ -123,8 +124,9 @@ class VariantRun:
 
     @property
     def offered_per_s(self) -> Estimate | None:
-        """Offered load: the measured arrival rate, else the mean of the time series' offered load."""
-        rate = self.get("system.arrival_rate_per_s")
+        """Offered load: arrivals per second in the measured window (finished or not), else the mean
+        of the time series' offered load."""
+        rate = self.get("overall.offered_rate_per_s")
         if rate is not None:
             return rate
         series = self.series("offered_per_s")

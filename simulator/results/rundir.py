@@ -6,7 +6,7 @@ A run directory holds:
   variant fully validated, with defaults filled in;
 - ``summary.json``: archsim version, seed, status (``ok``, ``error``, ``interrupted``), the error if
   any, wall time, and per variant: overall, per-class, per-service and system metrics as means with
-  95% confidence intervals, plus merged HDR histograms (schema ``archsim.run/1``);
+  95% confidence intervals, pooled percentiles and merged HDR histograms (schema ``archsim.run/2``);
 - ``timeseries.csv``: one row per variant, replication and interval;
 - ``<variant>_stats.csv``: per-class statistics with exactly the columns of Locust's
   ``_stats.csv``, so a simulated run and a measured run read alike.
@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-SCHEMA = "archsim.run/1"  #: Version of the run-directory format.
+SCHEMA = "archsim.run/2"  #: Version of the run-directory format (docs/architecture.md: what changed from /1).
 
 #: Locust 2.x ``_stats.csv`` header, in order.
 LOCUST_STATS_COLUMNS = [

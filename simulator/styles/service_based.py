@@ -13,7 +13,7 @@ service (connected components of "used by the same request"), so no request cros
 
 from __future__ import annotations
 
-import difflib
+from ..suggest import did_you_mean
 
 from .building import Build, synchronous_layout
 
@@ -50,8 +50,7 @@ def domain_of_each(b: Build, domains: dict[str, list[str]]) -> dict[str, str]:
             b.error(where + (domain,), f"domain service '{domain}' holds no capability")
         for i, capability in enumerate(members):
             if capability not in b.app.capabilities:
-                hint = difflib.get_close_matches(capability, b.app.capabilities, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                suggestion = did_you_mean(capability, b.app.capabilities)
                 b.error(where + (domain, i), f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(b.app.capabilities)}")
             if capability in owner:
                 b.error(where + (domain, i), f"capability '{capability}' is already in domain service '{owner[capability]}'")
