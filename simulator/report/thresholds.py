@@ -8,19 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from ..results.rundata import VariantRun
-from ..units import format_duration
+from .. import formatting
 
 HEADER = ["run", "check", "measured", "result"]
 
 
-def _shown(metric: str, value: float | None) -> str:
+def shown(metric: str, value: float | None) -> str:
+    """A threshold's measured figure in its unit (``not measured`` when there is none)."""
     if value is None:
         return "not measured"
     if metric in ("errors", "error_rate"):
-        return f"{value:.2%}"
+        return formatting.percent(value)
     if metric == "throughput":
-        return f"{value:.4g}/s"
-    return format_duration(value)
+        return formatting.rate(value)
+    return formatting.duration(value)
 
 
 def threshold_rows(variants: list[VariantRun]) -> list[list[str]]:
@@ -31,7 +32,7 @@ def threshold_rows(variants: list[VariantRun]) -> list[list[str]]:
         checks = summary.get("checks") or {}
         name = run_dir.name
         for t in checks.get("thresholds", []):
-            rows.append([name, t["threshold"], _shown(t["metric"], t.get("value")), "pass" if t["passed"] else "FAIL"])
+            rows.append([name, t["threshold"], shown(t["metric"], t.get("value")), "pass" if t["passed"] else "FAIL"])
         for problem in checks.get("problems", []):
             rows.append([name, f"status {summary.get('status', '?')}", problem, "FAIL"])
         if checks and not checks.get("thresholds") and not checks.get("problems"):
