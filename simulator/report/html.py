@@ -16,6 +16,7 @@ from .. import __version__
 from ..results.rundata import VariantRun
 from ..scorecard import Scorecard
 from .tables import SUMMARY_COLUMNS, measure_rows, overrides_text, scorecard_rows, summary_rows
+from .thresholds import HEADER as THRESHOLD_HEADER, threshold_rows  # archsim loadtest's checks
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0; color: #1d2330; background: #f6f7f9; }
@@ -156,6 +157,7 @@ def render_html(title: str, variants: list[VariantRun], card: Scorecard, charts:
 <ul class="runs">{"".join(runs)}</ul>
 <h2>Summary</h2>
 {_table(SUMMARY_COLUMNS, summary_rows(variants), colours=colours)}
+{"<h2>Thresholds and validity</h2>" + _table(THRESHOLD_HEADER, threshold_rows(variants)) if threshold_rows(variants) else ""}
 <h2>Trade-off scorecard</h2>
 <p class="lead">Stars are relative to the variants compared: 5 = best of them, 1 = worst, 3 each when the runs cannot tell them apart.
 Grey lines are the published ratings of Richards &amp; Ford (2020) for the same style, which are absolute across styles. Definitions: <code>docs/scorecard.md</code>.</p>
