@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from simulator.errors import EnvironmentProblem
 
+from .project import IMAGE_LABEL
+
 ENGINES = ("podman", "docker")  #: Supported engines, in the order ``auto`` tries them.
-PROJECT_LABEL = "archsim.project=archsim"  #: Every container, network and image of ours has it.
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Engine:
 
     def build_argv(self, *, tag: str, containerfile: str, context: str, build_args: dict[str, str]) -> list[str]:
         args = ["build", "--network", "host", "--force-rm", "--file", containerfile, "--tag", tag,
-                "--label", PROJECT_LABEL]
+                "--label", IMAGE_LABEL]
         for key, value in build_args.items():
             args += ["--build-arg", f"{key}={value}"]
         return self.argv(*args, context)

@@ -22,6 +22,7 @@ from pathlib import Path
 from simulator.errors import EnvironmentProblem
 
 from .engine import Engine
+from .project import IMAGE_LABEL
 from .topology import APP_IMAGE, BROKER_IMAGE, POSTGRES_IMAGE
 
 BASE_IMAGE = "localhost/archsim-base:bookworm"  #: What every Containerfile builds FROM.
@@ -130,7 +131,7 @@ def build_base(engine: Engine, source: str, log) -> None:
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         imported = subprocess.run(
             engine.argv("import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                        "--change", "LABEL archsim.project=archsim", "-", BASE_IMAGE),
+                        "--change", f"LABEL {IMAGE_LABEL}", "-", BASE_IMAGE),
             stdin=tar.stdout, capture_output=True, text=True,
         )
         tar.wait()
@@ -166,5 +167,5 @@ def build_all(engine: Engine, *, base_source: str = "auto", rebuild: bool = Fals
                 f"building {recipe.tag} failed ({tail[-1][:160] if tail else 'no output'}): full log in {log_path}"
             )
         seconds[recipe.tag] = time.monotonic() - started
-    engine.call("image", "prune", "--force", "--filter", "label=archsim.project=archsim", check=False)  # our dangling layers
+    engine.call("image", "prune", "--force", "--filter", f"label={IMAGE_LABEL}", check=False)  # our dangling layers
     return seconds

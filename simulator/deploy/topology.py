@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .project import DEFAULT_PROJECT
+
 STYLES = ("monolith", "microservices", "event-driven", "space-based")  #: Deployable styles.
 CAPABILITIES = ("catalog", "carts", "inventory", "payments", "notifications", "orders")  #: One microservice each.
 SERVICE_PORT = 8080  #: Port every service listens on inside its container.
-DEFAULT_HOST_PORT = 18080  #: Host port of the entry point (on 127.0.0.1).
+EXAMPLE_HOST_PORT = 18080  #: Host port written into compose files; ``deploy up`` picks a free one.
 
 APP_IMAGE = "localhost/archsim-app:latest"
 POSTGRES_IMAGE = "localhost/archsim-postgres:latest"
@@ -46,10 +48,11 @@ class Topology:
     style: str
     replicas: int
     containers: tuple[Container, ...]
+    project: str = DEFAULT_PROJECT  #: Namespace: prefixes every container name and the network.
 
     @property
     def network(self) -> str:
-        return f"archsim-{self.style}"
+        return f"{self.project}-{self.style}"
 
     @property
     def entry(self) -> Container:
@@ -64,13 +67,13 @@ class Secrets:
     broker_password: str
 
 
-def build(style: str, replicas: int, secrets: Secrets) -> Topology:
-    """The containers of ``style`` with ``replicas`` of each scalable service."""
+def build(style: str, replicas: int, secrets: Secrets, project: str = DEFAULT_PROJECT) -> Topology:
+    """The containers of ``style`` with ``replicas`` of each scalable service, named ``<project>-<style>-...``."""
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}: expected one of {', '.join(STYLES)}")
     if replicas < 1:
         raise ValueError(f"replicas must be at least 1, not {replicas}")
-    prefix = f"archsim-{style}"
+    prefix = f"{project}-{style}"
     containers: list[Container] = []
 
     def postgres(databases: list[str]) -> Container:
@@ -137,4 +140,4 @@ def build(style: str, replicas: int, secrets: Secrets) -> Topology:
                          env={"ARCHSIM_DATABASE_URL": dsn("archsim"), "ARCHSIM_BROKER_URL": broker_url})
         units = replicated("unit", "unit", {"ARCHSIM_BROKER_URL": broker_url}, ("unit",))
         containers += [pump, *front(units, sticky=True)]
-    return Topology(style, replicas, tuple(containers))
+    return Topology(style, replicas, tuple(containers), project)
