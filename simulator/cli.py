@@ -322,6 +322,7 @@ def _register_subcommands() -> None:
 
     register_report_commands(app)  # archsim report / archsim compare (charts imported on use)
     register_loadtest(app)  # archsim loadtest: Locust with a scenario's load shape -> measured run
+    from .calibration.cli import register as register_calibrate; register_calibrate(app)  # archsim calibrate
 
 
 _register_subcommands()
