@@ -317,6 +317,9 @@ def _register_subcommands() -> None:
     from .deploy.cli import app as deploy_app
 
     app.add_typer(deploy_app, name="deploy", help="Build and run the real reference services in containers.")
+    from .probe.cli import app as probe_app
+
+    app.add_typer(probe_app, name="probe", help="Measure start-up of processes, containers and microVMs on this machine.")
     from .loadtest.cli import register as register_loadtest
     from .report_commands import register as register_report_commands
 
