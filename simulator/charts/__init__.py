@@ -20,6 +20,8 @@ an error. :func:`draw_all` draws every chart that has data and writes the report
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import threading
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,6 +69,14 @@ def chart_workers() -> int:
     return max(1, min(2, cores))
 
 
+def _fork_is_safe() -> bool:
+    """Forking is safe only from a plain single-threaded process: a fork copies one thread, so a
+    lock held by another thread (or gevent's hub, which ``archsim loadtest`` loads with Locust)
+    stays held in the child and the pool never returns. Such processes draw in-process."""
+    return ("fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+            and "gevent" not in sys.modules)
+
+
 def draw_charts(variants: list[VariantRun], out_dir: Path, card: "Scorecard | None" = None,
                 workers: int | None = None) -> list[Path]:
     """Every chart that has data for ``variants``, as PNG and SVG files in ``out_dir``.
@@ -85,7 +95,7 @@ def draw_charts(variants: list[VariantRun], out_dir: Path, card: "Scorecard | No
              (draw_cost, (variants, out_dir)), (draw_startup, (variants, out_dir)), (draw_saturation, (variants, out_dir)),
              (draw_scalability, (variants, out_dir))]
     workers = chart_workers() if workers is None else workers
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or not _fork_is_safe():
         made = [draw(*args) for draw, args in jobs]
     else:
         _jobs = jobs
