@@ -42,10 +42,10 @@ def test_docker_rm_has_no_stop_timeout_podman_does():
     assert Engine("podman").remove_argv(["a"]) == ["podman", "rm", "--force", "--time", "3", "a"]
 
 
-def test_builds_use_host_network_and_the_project_label():
+def test_builds_use_host_network_and_the_image_label_shared_by_every_project():
     argv = Engine("docker").build_argv(tag="t", containerfile="f", context="c", build_args={"BASE_IMAGE": "b"})
     assert argv == ["docker", "build", "--network", "host", "--force-rm", "--file", "f", "--tag", "t",
-                    "--label", "archsim.project=archsim", "--build-arg", "BASE_IMAGE=b", "c"]
+                    "--label", "archsim.image=archsim", "--build-arg", "BASE_IMAGE=b", "c"]
 
 
 def test_no_engine_on_path_is_a_one_line_error_saying_what_to_install(monkeypatch):

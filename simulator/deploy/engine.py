@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from simulator.errors import EnvironmentProblem
 
+from .project import IMAGE_LABEL
+
 ENGINES = ("podman", "docker")  #: Supported engines, in the order ``auto`` tries them.
-PROJECT_LABEL = "archsim.project=archsim"  #: Every container, network and image of ours has it.
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,9 @@ class Engine:
 
     def run_argv(self, *, name: str, image: str, labels: dict[str, str], network: str, aliases: Sequence[str],
                  env: dict[str, str], memory_mb: int, cpus: float, tmpfs_mb: int, publish: str | None,
-                 command: Sequence[str] = (), user: str | None = None) -> list[str]:
-        """``run`` with the hardening every archsim container gets."""
-        args = ["run", "--detach", "--name", name]
+                 command: Sequence[str] = (), user: str | None = None, create_only: bool = False) -> list[str]:
+        """``run`` (or, with ``create_only``, ``create``) with the hardening every archsim container gets."""
+        args = ["create", "--name", name] if create_only else ["run", "--detach", "--name", name]
         for key, value in labels.items():
             args += ["--label", f"{key}={value}"]
         args += ["--network", network]
@@ -53,9 +54,15 @@ class Engine:
             args += ["--env", f"{key}={value}"]
         return self.argv(*args, image, *command)
 
-    def build_argv(self, *, tag: str, containerfile: str, context: str, build_args: dict[str, str]) -> list[str]:
+    def build_argv(self, *, tag: str, containerfile: str, context: str, build_args: dict[str, str],
+                   labels: dict[str, str] | None = None, squash: bool = False) -> list[str]:
+        """``build``; ``squash`` makes one layer of the whole image (Podman only), sharing none with its base."""
         args = ["build", "--network", "host", "--force-rm", "--file", containerfile, "--tag", tag,
-                "--label", PROJECT_LABEL]
+                "--label", IMAGE_LABEL]
+        if squash and self.name == "podman":
+            args.append("--squash-all")
+        for key, value in (labels or {}).items():
+            args += ["--label", f"{key}={value}"]
         for key, value in build_args.items():
             args += ["--build-arg", f"{key}={value}"]
         return self.argv(*args, context)

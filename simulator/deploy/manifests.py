@@ -126,7 +126,7 @@ def kubernetes(style: str, replicas: int = 1) -> str:
     return header + "\n---\n".join(to_yaml(doc) for doc in documents) + "\n"
 
 
-def compose(style: str, replicas: int = 1, port: int = topologies.DEFAULT_HOST_PORT) -> str:
+def compose(style: str, replicas: int = 1, port: int = topologies.EXAMPLE_HOST_PORT) -> str:
     """A compose file (Podman Compose or Docker Compose) with the same containers and hardening."""
     plan = topologies.build(style, replicas, PLACEHOLDER_SECRETS)
     services: dict[str, Any] = {}

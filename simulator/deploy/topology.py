@@ -2,7 +2,10 @@
 
 A :class:`Topology` lists :class:`Container` specs in start order: infrastructure (PostgreSQL,
 the Redis broker) first, then services, then the entry point, the only container published on the
-host (``127.0.0.1`` only). The same data drives ``archsim deploy up`` and the Kubernetes and
+host (``127.0.0.1`` only). Styles that the simulator models without a gateway still get one where
+a deployment has several services or replicas behind one URL (service-based always, the monolith,
+microkernel, event-driven and space-based when replicated): it stands for the client's own
+routing or a load balancer, one proxy hop the simulated style does not have. The same data drives ``archsim deploy up`` and the Kubernetes and
 compose manifests, so the three never disagree.
 """
 
@@ -10,10 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STYLES = ("monolith", "microservices", "event-driven", "space-based")  #: Deployable styles.
+from .project import DEFAULT_PROJECT
+
+STYLES = ("monolith", "microservices", "event-driven", "space-based", "service-based", "microkernel")  #: Deployable styles.
 CAPABILITIES = ("catalog", "carts", "inventory", "payments", "notifications", "orders")  #: One microservice each.
+DOMAINS = {
+    "storefront": ("catalog", "carts"),
+    "ordering": ("orders", "inventory", "payments", "notifications"),
+}  #: Service-based domain services, grouped as ``style.service-based.domains`` in scenarios/styles-baseline.yaml.
 SERVICE_PORT = 8080  #: Port every service listens on inside its container.
-DEFAULT_HOST_PORT = 18080  #: Host port of the entry point (on 127.0.0.1).
+EXAMPLE_HOST_PORT = 18080  #: Host port written into compose files; ``deploy up`` picks a free one.
 
 APP_IMAGE = "localhost/archsim-app:latest"
 POSTGRES_IMAGE = "localhost/archsim-postgres:latest"
@@ -25,7 +34,7 @@ class Container:
     """One container: what runs, its resources, and how others reach it."""
 
     name: str  #: Container name, also its DNS name on the style's network.
-    role: str  #: ``postgres``, ``broker``, ``monolith``, ``service``, ``gateway``, ``api``, ``worker``, ``unit``, ``pump``.
+    role: str  #: ``postgres``, ``broker``, ``monolith``, ``service``, ``gateway``, ``api``, ``worker``, ``unit``, ``pump``, ``domain``, ``core``.
     image: str
     command: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
@@ -46,10 +55,11 @@ class Topology:
     style: str
     replicas: int
     containers: tuple[Container, ...]
+    project: str = DEFAULT_PROJECT  #: Namespace: prefixes every container name and the network.
 
     @property
     def network(self) -> str:
-        return f"archsim-{self.style}"
+        return f"{self.project}-{self.style}"
 
     @property
     def entry(self) -> Container:
@@ -64,13 +74,13 @@ class Secrets:
     broker_password: str
 
 
-def build(style: str, replicas: int, secrets: Secrets) -> Topology:
-    """The containers of ``style`` with ``replicas`` of each scalable service."""
+def build(style: str, replicas: int, secrets: Secrets, project: str = DEFAULT_PROJECT) -> Topology:
+    """The containers of ``style`` with ``replicas`` of each scalable service, named ``<project>-<style>-...``."""
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}: expected one of {', '.join(STYLES)}")
     if replicas < 1:
         raise ValueError(f"replicas must be at least 1, not {replicas}")
-    prefix = f"archsim-{style}"
+    prefix = f"{project}-{style}"
     containers: list[Container] = []
 
     def postgres(databases: list[str]) -> Container:
@@ -131,10 +141,31 @@ def build(style: str, replicas: int, secrets: Secrets) -> Topology:
         env = {"ARCHSIM_DATABASE_URL": dsn("archsim"), "ARCHSIM_BROKER_URL": broker_url}
         workers = replicated("worker", "worker", env, ("worker",))
         containers += workers + front(replicated("api", "api", env, ("api",)))
+    elif style == "service-based":
+        containers.append(postgres(["archsim"]))
+        domains: dict[str, list[Container]] = {}
+        for domain, members in DOMAINS.items():
+            env = {"ARCHSIM_DOMAIN": domain, "ARCHSIM_CAPABILITIES": ",".join(members), "ARCHSIM_DATABASE_URL": dsn("archsim")}
+            domains[domain] = replicated("domain", domain, env, ("domain",))
+        # a domain service reaches the capabilities of the others over HTTP
+        for domain, members in DOMAINS.items():
+            peers = {f"ARCHSIM_{cap.upper()}_URL": ",".join(c.url for c in domains[other])
+                     for other, hosted in DOMAINS.items() if other != domain for cap in hosted}
+            domains[domain] = [Container(**{**c.__dict__, "env": {**c.env, **peers}}) for c in domains[domain]]
+            containers += domains[domain]
+        containers.append(gateway([
+            ("/carts/*/order", domains["ordering"]),
+            ("/orders", domains["ordering"]),
+            ("/catalog", domains["storefront"]),
+            ("/carts", domains["storefront"]),
+        ]))
+    elif style == "microkernel":
+        containers.append(postgres(["archsim"]))
+        containers += front(replicated("core", "core", {"ARCHSIM_DATABASE_URL": dsn("archsim")}, ("microkernel",)))
     else:  # space-based
         containers += [postgres(["archsim"]), broker]
         pump = Container(name=f"{prefix}-pump", role="pump", image=APP_IMAGE, command=("pump",), group="pump",
                          env={"ARCHSIM_DATABASE_URL": dsn("archsim"), "ARCHSIM_BROKER_URL": broker_url})
         units = replicated("unit", "unit", {"ARCHSIM_BROKER_URL": broker_url}, ("unit",))
         containers += [pump, *front(units, sticky=True)]
-    return Topology(style, replicas, tuple(containers))
+    return Topology(style, replicas, tuple(containers), project)

@@ -22,16 +22,14 @@ from itertools import pairwise
 import pytest
 
 from simulator.deploy import lifecycle, topology
-from simulator.deploy.engine import PROJECT_LABEL, Engine
+from simulator.deploy.engine import Engine
 
 pytestmark = pytest.mark.containers
 
-PORT = 18183
 ORDERS = 40
 FIRST_PRODUCT = 901  #: Order i buys one unit of product FIRST_PRODUCT + i: stock shows each reservation.
 INITIAL_STOCK = 1_000_000_000  #: As seeded by the services (``domain.INITIAL_STOCK``).
 WORKER_ENV = {"ARCHSIM_CPU_MS_PAYMENT": "100", "ARCHSIM_REDELIVER_AFTER_MS": "2000"}
-PREFIX = "archsim-event-driven"
 CONFIRM_TIMEOUT_S = 60.0
 
 
@@ -42,15 +40,15 @@ def call(url: str, method: str = "GET", body: dict | None = None) -> dict:
         return json.loads(answer.read())
 
 
-def redis(engine: Engine, *args: str) -> list[str]:
+def redis(engine: Engine, prefix: str, *args: str) -> list[str]:
     """A redis-cli command in the broker container; its raw output lines."""
     command = 'exec redis-cli --no-auth-warning -a "$ARCHSIM_BROKER_PASSWORD" "$@"'
-    return engine.lines("exec", f"{PREFIX}-broker", "sh", "-c", command, "redis-cli", *args)
+    return engine.lines("exec", f"{prefix}-broker", "sh", "-c", command, "redis-cli", *args)
 
 
-def pending_by_consumer(engine: Engine) -> dict[str, int]:
+def pending_by_consumer(engine: Engine, prefix: str) -> dict[str, int]:
     """Unacknowledged events per consumer of the workers' group (``XINFO CONSUMERS``)."""
-    lines = redis(engine, "XINFO", "CONSUMERS", "orders.placed", "fulfilment")
+    lines = redis(engine, prefix, "XINFO", "CONSUMERS", "orders.placed", "fulfilment")
     pending, name = {}, None
     for key, value in pairwise(lines):
         if key == "name":
@@ -60,8 +58,8 @@ def pending_by_consumer(engine: Engine) -> dict[str, int]:
     return pending
 
 
-def sql(engine: Engine, query: str) -> list[str]:
-    return engine.lines("exec", f"{PREFIX}-postgres", "psql", "-h", "/tmp", "-U", "archsim", "-d", "archsim", "-At", "-c", query)
+def sql(engine: Engine, prefix: str, query: str) -> list[str]:
+    return engine.lines("exec", f"{prefix}-postgres", "psql", "-h", "/tmp", "-U", "archsim", "-d", "archsim", "-At", "-c", query)
 
 
 def worker_metrics(engine: Engine, name: str) -> dict:
@@ -69,19 +67,20 @@ def worker_metrics(engine: Engine, name: str) -> dict:
     return json.loads(engine.call("exec", name, "python3", "-c", script).stdout)
 
 
-def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, monkeypatch):
+def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, project, monkeypatch):
     original = topology.build
 
-    def slow_workers(style, replicas, secrets):
-        plan = original(style, replicas, secrets)
+    def slow_workers(style, replicas, secrets, name):
+        plan = original(style, replicas, secrets, name)
         changed = [topology.Container(**{**c.__dict__, "env": {**c.env, **WORKER_ENV}}) if c.role == "worker" else c
                    for c in plan.containers]
-        return topology.Topology(plan.style, plan.replicas, tuple(changed))
+        return topology.Topology(plan.style, plan.replicas, tuple(changed), plan.project)
 
     monkeypatch.setattr(topology, "build", slow_workers)
-    url = lifecycle.up(engine, "event-driven", replicas=2, port=PORT, timeout_s=120)
+    prefix = f"{project}-event-driven"
+    url = lifecycle.up(engine, "event-driven", replicas=2, project=project, timeout_s=120)
     try:
-        workers = [f"{PREFIX}-worker-1", f"{PREFIX}-worker-2"]
+        workers = [f"{prefix}-worker-1", f"{prefix}-worker-2"]
         hostnames = {engine.call("inspect", "--format", "{{.Config.Hostname}}", w).stdout.strip(): w for w in workers}
         carts = [f"redelivery-{i}" for i in range(ORDERS)]
         for i, cart in enumerate(carts):
@@ -91,16 +90,16 @@ def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, 
             placed = [pool.submit(call, f"{url}/carts/{cart}/order", "POST") for cart in carts]
             deadline = time.monotonic() + 15
             while True:  # kill the worker holding the most unacknowledged events, once it holds some
-                consumer, held = max(pending_by_consumer(engine).items(), key=lambda item: item[1], default=("", 0))
+                consumer, held = max(pending_by_consumer(engine, prefix).items(), key=lambda item: item[1], default=("", 0))
                 if held >= 2 or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
-            assert held >= 1 and consumer in hostnames, f"no worker held unacknowledged events: {pending_by_consumer(engine)}"
+            assert held >= 1 and consumer in hostnames, f"no worker held unacknowledged events: {pending_by_consumer(engine, prefix)}"
             victim = hostnames[consumer]
             engine.call("kill", victim)
             killed_s = time.monotonic()
             orders = [future.result() for future in placed]
-        orphaned = pending_by_consumer(engine)[consumer]  # frozen: its worker is dead
+        orphaned = pending_by_consumer(engine, prefix)[consumer]  # frozen: its worker is dead
         survivor = next(w for w in workers if w != victim)
 
         ids = [order["order_id"] for order in orders]
@@ -112,19 +111,19 @@ def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, 
             time.sleep(0.5)
         confirm_s = time.monotonic() - killed_s
 
-        stock = sql(engine, f"SELECT available FROM stock WHERE product_id BETWEEN {FIRST_PRODUCT} AND {FIRST_PRODUCT + ORDERS - 1}")
-        reservations = sql(engine, "SELECT count(*) FROM reservations WHERE order_id IN ({})".format(",".join(f"'{i}'" for i in ids)))
-        payments = sql(engine, "SELECT count(*) FROM payments WHERE order_id IN ({})".format(",".join(f"'{i}'" for i in ids)))
-        left_pending = sum(pending_by_consumer(engine).values())
+        stock = sql(engine, prefix, f"SELECT available FROM stock WHERE product_id BETWEEN {FIRST_PRODUCT} AND {FIRST_PRODUCT + ORDERS - 1}")
+        reservations = sql(engine, prefix, "SELECT count(*) FROM reservations WHERE order_id IN ({})".format(",".join(f"'{i}'" for i in ids)))
+        payments = sql(engine, prefix, "SELECT count(*) FROM payments WHERE order_id IN ({})".format(",".join(f"'{i}'" for i in ids)))
+        left_pending = sum(pending_by_consumer(engine, prefix).values())
         for _ in range(20):  # the last order may show confirmed a moment before its event is acknowledged
             if left_pending == 0:
                 break
             time.sleep(0.25)
-            left_pending = sum(pending_by_consumer(engine).values())
+            left_pending = sum(pending_by_consumer(engine, prefix).values())
         events = worker_metrics(engine, survivor)["events"]
     finally:
-        lifecycle.down(engine)
-    assert engine.lines("ps", "--all", "--quiet", "--filter", f"label={PROJECT_LABEL}") == []
+        lifecycle.down(engine, project)
+    assert lifecycle.running(engine, project) == []
 
     print(f"placed {len(orders)}, killed {victim} holding {orphaned} unacknowledged, survivor redelivered "
           f"{events.get('redelivered', 0)} (duplicates {events.get('duplicate', 0)}), all confirmed {confirm_s:.1f} s after the kill")

@@ -19,11 +19,10 @@ pytestmark = pytest.mark.containers
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO = REPO / "scenarios" / "styles-baseline.yaml"
-PORT = 18182
 
 
-def test_monolith_measured_run_is_charted(engine, built, tmp_path):
-    url = lifecycle.up(engine, "monolith", replicas=1, port=PORT, timeout_s=120)
+def test_monolith_measured_run_is_charted(engine, built, project, tmp_path):
+    url = lifecycle.up(engine, "monolith", replicas=1, project=project, timeout_s=120)
     try:
         done = subprocess.run(
             [sys.executable, "-m", "simulator.loadtest", str(SCENARIO), "--host", url, "--variant", "monolith",
@@ -31,7 +30,7 @@ def test_monolith_measured_run_is_charted(engine, built, tmp_path):
             capture_output=True, text=True, timeout=90, cwd=REPO,
         )
     finally:
-        lifecycle.down(engine)
+        lifecycle.down(engine, project)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((tmp_path / "measured" / "summary.json").read_text())
     assert (summary["source"], summary["status"]) == ("measured", "ok")
@@ -44,4 +43,4 @@ def test_monolith_measured_run_is_charted(engine, built, tmp_path):
     print(f"monolith, open 50/s: achieved {extras['achieved_rate_per_s']['mean']:.1f}/s, "
           f"p50 {overall['latency_p50_s']['mean'] * 1000:.1f} ms, p95 {overall['latency_p95_s']['mean'] * 1000:.1f} ms, "
           f"p99 {overall['latency_p99_s']['mean'] * 1000:.1f} ms, late {extras['pacing']['late_share']['mean']:.1%}")
-    assert engine.lines("ps", "--all", "--quiet", "--filter", "label=archsim.project=archsim") == []
+    assert lifecycle.running(engine, project) == []
