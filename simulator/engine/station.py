@@ -102,7 +102,9 @@ class Instance:
         self.up = False
         self.up_since = env.now
         self.up_area = 0.0
-        self.active: set = set()  #: Visits holding a slot (so a crash can fail them).
+        #: Visits holding a slot (so a crash can fail them), in admission order: a dict, not a set,
+        #: because a set of objects iterates in memory-address order, which differs between runs.
+        self.active: dict = {}
         self.crashes = 0
         self.in_service = 0  # requests holding a slot
         self.waiting: deque = deque()  # requests waiting for a slot
@@ -134,7 +136,7 @@ class Instance:
         visit.epoch = self.epoch
         if self.in_service < self.concurrency:
             self.in_service += 1
-            self.active.add(visit)
+            self.active[visit] = None
             self._begin(visit, now)
         elif self.queue_capacity < 0 or len(self.waiting) < self.queue_capacity:
             self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
@@ -228,12 +230,12 @@ class Instance:
             self.completed += 1
         else:
             self.failed += 1
-        self.active.discard(visit)
+        self.active.pop(visit, None)
         if self.waiting:
             self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
             self.queue_t = now
             nxt = self.waiting.popleft()
-            self.active.add(nxt)
+            self.active[nxt] = None
             self._begin(nxt, now)
         else:
             self.in_service -= 1
