@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from .strict import STRICT_CONFIG, Strict
+from .suggest import quoted
 from .units import parse_duration
 
 #: How many draws a sampler takes from NumPy at a time.
@@ -45,9 +47,15 @@ def _seconds(value: object) -> float:
 
 Seconds = Annotated[float, BeforeValidator(_seconds), Field(json_schema_extra={"examples": ["10ms", "2s"]})]
 
+MAX_CV = 100.0  #: Largest coefficient of variation accepted (beyond it a lognormal or gamma degenerates).
+MIN_GAMMA_CV = 1e-3  #: Smallest gamma CV (shape 10^6); for no variation use ``const(...)``.
+MAX_EMPIRICAL_VALUES = 100_000  #: Most measured values an ``empirical`` distribution holds.
 
-class _Distribution(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class _Distribution(Strict):
+    """Every parameter finite (the strict base) and in its domain (each field's bounds)."""
+
+    model_config = ConfigDict(**{**STRICT_CONFIG, "frozen": True})
 
     @property
     def mean(self) -> float:  # pragma: no cover - overridden
@@ -82,7 +90,7 @@ class Exponential(_Distribution):
 
     @property
     def variance(self) -> float:
-        return self.mean_s**2
+        return self.mean_s * self.mean_s  # a product overflows to inf; ** would raise
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         scale = self.mean_s
@@ -119,7 +127,7 @@ class LogNormal(_Distribution):
 
     type: Literal["lognormal"] = "lognormal"
     mean_s: Seconds = Field(alias="mean", gt=0)
-    cv_: float = Field(alias="cv", gt=0, description="coefficient of variation, stddev/mean")
+    cv_: float = Field(alias="cv", gt=0, le=MAX_CV, description="coefficient of variation, stddev/mean")
 
     @property
     def mean(self) -> float:
@@ -127,7 +135,8 @@ class LogNormal(_Distribution):
 
     @property
     def variance(self) -> float:
-        return (self.cv_ * self.mean_s) ** 2
+        sd = self.cv_ * self.mean_s
+        return sd * sd
 
     def _params(self) -> tuple[float, float]:
         sigma2 = math.log(1 + self.cv_**2)
@@ -146,7 +155,7 @@ class Gamma(_Distribution):
 
     type: Literal["gamma"] = "gamma"
     mean_s: Seconds = Field(alias="mean", gt=0)
-    cv_: float = Field(alias="cv", gt=0)
+    cv_: float = Field(alias="cv", ge=MIN_GAMMA_CV, le=MAX_CV)
 
     @property
     def mean(self) -> float:
@@ -154,7 +163,8 @@ class Gamma(_Distribution):
 
     @property
     def variance(self) -> float:
-        return (self.cv_ * self.mean_s) ** 2
+        sd = self.cv_ * self.mean_s
+        return sd * sd
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         shape = 1 / self.cv_**2
@@ -170,7 +180,7 @@ class Erlang(_Distribution):
 
     type: Literal["erlang"] = "erlang"
     mean_s: Seconds = Field(alias="mean", gt=0)
-    k: int = Field(ge=1)
+    k: int = Field(ge=1, le=1_000_000)
 
     @property
     def mean(self) -> float:
@@ -178,7 +188,7 @@ class Erlang(_Distribution):
 
     @property
     def variance(self) -> float:
-        return self.mean_s**2 / self.k
+        return self.mean_s * self.mean_s / self.k
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         k, scale = self.k, self.mean_s / self.k
@@ -207,7 +217,8 @@ class Uniform(_Distribution):
 
     @property
     def variance(self) -> float:
-        return (self.high_s - self.low_s) ** 2 / 12
+        width = self.high_s - self.low_s
+        return width * width / 12
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         low, high = self.low_s, self.high_s
@@ -221,7 +232,9 @@ class Empirical(_Distribution):
     """Resamples measured values with equal probability (e.g. service times from a load test)."""
 
     type: Literal["empirical"] = "empirical"
-    values_s: list[Seconds] = Field(alias="values", min_length=1)
+    values_s: list[Annotated[float, BeforeValidator(_seconds), Field(ge=0)]] = Field(
+        alias="values", min_length=1, max_length=MAX_EMPIRICAL_VALUES
+    )
 
     @property
     def mean(self) -> float:
@@ -272,14 +285,14 @@ def _parse_short(value: object) -> object:
     match = _SHORT.match(value)
     if not match and "(" in value and ")" not in value:
         raise ValueError(
-            f"{value!r} looks like a distribution cut at a comma: inside a YAML {{...}} mapping, quote it, e.g. \"gamma(8ms, cv=0.5)\""
+            f"{quoted(value, 80)} looks like a distribution cut at a comma: inside a YAML {{...}} mapping, quote it, e.g. \"gamma(8ms, cv=0.5)\""
         )
     if not match:
         parse_duration(value)  # raises a clear error if it is not a duration either
         return {"type": "deterministic", "value": value}
     name, args = match.group(1), [a.strip() for a in match.group(2).split(",") if a.strip()]
     if name not in _ALIASES:
-        raise ValueError(f"unknown distribution {name!r}: use one of {', '.join(sorted(set(_ALIASES.values())))}")
+        raise ValueError(f"unknown distribution {quoted(name, 60)}: use one of {', '.join(sorted(set(_ALIASES.values())))}")
     kind = _ALIASES[name]
     if kind == "empirical":
         return {"type": kind, "values": args}
@@ -288,11 +301,13 @@ def _parse_short(value: object) -> object:
     for i, arg in enumerate(args):
         if "=" in arg:
             key, val = (s.strip() for s in arg.split("=", 1))
-            out[key] = val
         elif i < len(positional):
-            out[positional[i]] = arg
+            key, val = positional[i], arg
         else:
-            raise ValueError(f"too many arguments in {value!r}")
+            raise ValueError(f"too many arguments in {quoted(value, 80)}: {name}() takes {', '.join(positional)}")
+        if key in out:
+            raise ValueError(f"argument {quoted(key, 40)} given twice in {quoted(value, 80)}")
+        out[key] = val
     return out
 
 

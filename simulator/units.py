@@ -9,8 +9,11 @@ and read in those internal units (``duration: 600`` is 600 s); a *string* withou
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
+
+from .suggest import quoted
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-zµ/]*)\s*$")
@@ -65,22 +68,34 @@ def _read(value: object, example: str, unit_to_factor: Callable[[str, str], floa
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"expected {example}")
     if not isinstance(value, str):
-        return float(value)
+        number = _finite(value, value, example)
+        return number
     match = pattern.match(value)
     if not match:
-        raise ValueError(f"cannot read {value!r} as a number with a unit: expected {example}")
-    number, unit = float(match.group(1)), match.group(2)
+        raise ValueError(f"cannot read {quoted(value, 60)} as a number with a unit: expected {example}")
+    number, unit = _finite(match.group(1), value, example), match.group(2)
     if unit == "":
         # A bare YAML number is read in the internal unit, but a string without a unit is almost
         # always a slip (``exp(10)`` meant 10 ms?): ask for the unit.
-        raise ValueError(f"{value!r} has no unit: expected {example}")
-    return number * unit_to_factor(unit, value)
+        raise ValueError(f"{quoted(value, 60)} has no unit: expected {example}")
+    return _finite(number * unit_to_factor(unit, value), value, example)
+
+
+def _finite(number: object, text: object, example: str) -> float:
+    """``number`` as a finite float; NaN, ±infinity and overflowing values are refused."""
+    try:
+        result = float(number)  # type: ignore[arg-type]
+    except OverflowError:
+        result = math.inf
+    if not math.isfinite(result):
+        raise ValueError(f"{quoted(text, 60)} is not a finite number: expected {example}")
+    return result
 
 
 def _lookup(table: dict[str, float], kind: str, choices: str) -> Callable[[str, str], float]:
     def factor(unit: str, text: str) -> float:
         if unit not in table:
-            raise ValueError(f"unknown {kind} unit {unit!r} in {text!r}: use one of {choices}")
+            raise ValueError(f"unknown {kind} unit {quoted(unit, 40)} in {quoted(text, 60)}: use one of {choices}")
         return table[unit]
 
     return factor
@@ -92,7 +107,7 @@ _size_factor = _lookup(SIZE_UNITS, "size", "B, KB, MB, GB, MiB, GiB")
 
 def _rate_factor(unit: str, text: str) -> float:
     if not unit.startswith("/") or unit[1:] not in RATE_UNITS:
-        raise ValueError(f"unknown rate unit {unit!r} in {text!r}: use /s, /min, /h or /ms")
+        raise ValueError(f"unknown rate unit {quoted(unit, 40)} in {quoted(text, 60)}: use /s, /min, /h or /ms")
     return RATE_UNITS[unit[1:]]
 
 
@@ -118,21 +133,3 @@ def parse_rate(value: object) -> float:
 def parse_bandwidth_mb_s(value: object) -> float:
     """Megabytes per second from ``'100MB/s'``, ``'1Gbit/s'`` or a plain number of MB/s."""
     return _read(value, "a bandwidth like '100MB/s' or '1Gbit/s'", _bandwidth_factor, _BANDWIDTH)
-
-
-def format_duration(seconds: float) -> str:
-    """A short human form of a duration: ``0.0123 -> '12.3ms'``."""
-    if seconds != seconds:  # NaN
-        return "-"
-    a = abs(seconds)
-    if a == 0:
-        return "0s"
-    if a < 1e-3:
-        return f"{seconds * 1e6:.3g}us"
-    if a < 1:
-        return f"{seconds * 1e3:.3g}ms"
-    if a < 120:
-        return f"{seconds:.3g}s"
-    if a < 7200:
-        return f"{seconds / 60:.3g}m"
-    return f"{seconds / 3600:.3g}h"

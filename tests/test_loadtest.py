@@ -17,9 +17,9 @@ from simulator.charts import draw_all
 from simulator.errors import ArchsimError
 from simulator.loadtest.cli import register
 from simulator.loadtest.convert import load_extras, timeseries_rows, variant_block
-from simulator.loadtest.pacing import Pacer, PacingStats
+from simulator.loadtest.pacing import ArrivalSchedule, PacingStats, merge_pacing
 from simulator.loadtest.plan import LoadPlan, mean_rate, plan_for, spike_events, task_weights, users_for_open
-from simulator.loadtest.recording import Recorder
+from simulator.loadtest.recording import Recorder, merge_records
 from simulator.loadtest.target import check_target
 from simulator.report import build_report
 from simulator.results import rundir
@@ -90,8 +90,10 @@ def test_open_plan_follows_the_profile_and_spikes_and_sizes_users(tmp_path):
     assert [rate(t) for t in (0, 19.99, 20, 24.99, 25, 39)] == [100, 100, 300, 300, 100, 100]
     assert plan.peak_rate_per_s == 300
     assert plan.target_rate_per_s == pytest.approx((25 * 100 + 5 * 300) / 30)  # mean over the window [10 s, 40 s)
-    assert plan.users == users_for_open(300, 0.1) == math.ceil(300 * 0.1 / -math.log(0.95)) == 585
-    assert (plan.model, plan.spawn_rate_per_s, plan.duration_s, plan.warmup_s) == ("open", 585.0, 40.0, 10.0)
+    # the pool: mean in flight 300/s x 0.1 s = 30, plus 4 standard deviations, plus 5 spare users
+    assert plan.users == users_for_open(300, 0.1) == math.ceil(30 + 4 * math.sqrt(30) + 5) == 57
+    assert users_for_open(300, 0.1, workers=2) == 2 * math.ceil(15 + 4 * math.sqrt(15) + 5) == 72
+    assert (plan.model, plan.spawn_rate_per_s, plan.duration_s, plan.warmup_s) == ("open", 570.0, 40.0, 10.0)
     assert spike_events(plan) == [{"time_s": 20.0, "kind": "spike", "factor": 3.0, "duration_s": 5.0}]
     assert LoadPlan.from_json(plan.to_json()) == plan
     short = plan_for(loaded.base, duration_s=12.0, users=7)
@@ -125,29 +127,52 @@ def test_task_weights_are_the_mix_in_lowest_terms():
     assert task_weights({"a": 1.0, "b": 0.0}) == {"a": 1}
 
 
-def test_paced_users_together_offer_the_target_rate_over_a_spike():
+def test_the_schedules_of_several_processes_together_offer_the_target_rate_over_a_spike_and_the_mix():
     from simulator.engine.workload import RateProfile
     from simulator.scenario.model import OpenWorkload
 
     profile = RateProfile(OpenWorkload.model_validate({"rate": "50/s", "spikes": [{"at": "20s", "duration": "10s", "factor": 4}]}))
-    users = 25
     counts = {"before": 0, "spike": 0, "after": 0}
-    for user in range(users):
-        pacer = Pacer(profile, profile.peak, users, random.Random(user), horizon_s=40.0)
-        while pacer.next_s < 40.0:
-            t = pacer.next_s
+    classes = {"a": 0, "b": 0}
+    for process in range(2):
+        schedule = ArrivalSchedule(profile, profile.peak, {"a": 0.75, "b": 0.25}, random.Random(process), processes=2, horizon_s=40.0)
+        previous = 0.0
+        while True:
+            t, name = schedule.take()
+            if t == math.inf:
+                break
+            assert t >= previous
+            previous = t
             counts["before" if t < 20 else "spike" if t < 30 else "after"] += 1
-            pacer.advance()
-    assert counts["before"] / 20 == pytest.approx(50, rel=0.08)
-    assert counts["spike"] / 10 == pytest.approx(200, rel=0.08)
-    assert counts["after"] / 10 == pytest.approx(50, rel=0.12)
+            classes[name] += 1
+    # Poisson counts: 1000, 2000 and 500 expected; 4 standard deviations is at most 13%
+    assert counts["before"] / 20 == pytest.approx(50, rel=0.13)
+    assert counts["spike"] / 10 == pytest.approx(200, rel=0.09)
+    assert counts["after"] / 10 == pytest.approx(50, rel=0.18)
+    assert classes["a"] / sum(classes.values()) == pytest.approx(0.75, abs=0.04)
 
 
-def test_pacing_counts_late_arrivals():
-    stats = PacingStats()
+def test_deterministic_arrivals_are_evenly_spaced_and_untaken_ones_are_dropped():
+    schedule = ArrivalSchedule(lambda t: 100.0, 100.0, {"a": 1.0}, random.Random(1), deterministic=True, horizon_s=10.0)
+    times = [schedule.take()[0] for _ in range(50)]
+    assert [round(b - a, 9) for a, b in zip(times, times[1:])] == [0.01] * 49
+    # the rest of the 1,000 arrivals before 10 s were never taken; those due in [2 s, 10 s) count
+    dropped = schedule.untaken_before(10.0, start_s=2.0)
+    assert dropped == 800
+    assert schedule.take()[0] == math.inf
+
+
+def test_pacing_counts_late_and_dropped_arrivals_in_the_window_only():
+    stats = PacingStats(window_start_s=1.0, window_end_s=10.0)
+    stats.sent(0.5, 0.9)  # warm-up: not counted
     stats.sent(1.0, 1.001)
     stats.sent(2.0, 2.05)
-    assert stats.as_dict() == {"arrivals": 2, "late": 1, "late_share": 0.5, "mean_lag_s": pytest.approx(0.05), "max_lag_s": pytest.approx(0.05)}
+    stats.dropped = 2
+    assert stats.as_dict() == {"scheduled": 4, "arrivals": 2, "late": 1, "dropped": 2, "late_share": 0.25, "dropped_share": 0.5,
+                               "mean_lag_s": pytest.approx(0.05), "max_lag_s": pytest.approx(0.05)}
+    merged = merge_pacing([stats.as_dict(), PacingStats(1.0, 10.0, arrivals=6, late=1, lag_sum_s=0.2, lag_max_s=0.2).as_dict()])
+    assert (merged["scheduled"], merged["late"], merged["late_share"], merged["max_lag_s"]) == (10, 2, 0.2, 0.2)
+    assert merged["mean_lag_s"] == pytest.approx(0.125)
 
 
 # --- recorder and conversion ---------------------------------------------------------------------
@@ -156,7 +181,7 @@ def test_pacing_counts_late_arrivals():
 def recorded(plan: LoadPlan) -> dict:
     """A recorder fed like Locust feeds it: 10 requests/s of ``a`` (10 ms) and 2/s of ``b`` (50 ms,
     every fifth one failing), over the plan's duration."""
-    recorder = Recorder(plan.interval_s, plan.warmup_s, plan.duration_s)
+    recorder = Recorder(plan.interval_s, plan.warmup_s, plan.duration_s, ["a", "b"])
     events = []
     for i in range(int(plan.duration_s * 10)):
         events.append((i / 10 + 0.01, "a", i / 10, 0.01, True))
@@ -164,7 +189,9 @@ def recorded(plan: LoadPlan) -> dict:
         events.append((i / 2 + 0.05, "b", i / 2, 0.05, i % 5 != 4))
     for _, name, start, latency, ok in sorted(events):  # completion order
         recorder.record(name, start, latency, ok, None if ok else "HTTPError: 500")
-    return recorder.result(plan.duration_s, {"locust_version": "2.47.0", "pacing": PacingStats(100, 2, 0.02, 0.015).as_dict()})
+    recorder.record("login", 11.0, 0.003, True)  # a set-up request: not a class
+    pacing = PacingStats(plan.warmup_s, plan.duration_s, arrivals=120, late=2, lag_sum_s=0.02, lag_max_s=0.015)
+    return recorder.result(plan.duration_s, {"locust_version": "2.47.0", "pacing": pacing.as_dict()})
 
 
 def test_recorder_totals_exclude_the_warmup_and_intervals_cover_the_run(tmp_path):
@@ -175,8 +202,10 @@ def test_recorder_totals_exclude_the_warmup_and_intervals_cover_the_run(tmp_path
     assert record["failures"] == {"b: HTTPError: 500": 4}
     assert [(r["time_s"], r["started"], r["ok"], r["failed"]) for r in record["intervals"]] == [
         (5.0, 60, 58, 2), (10.0, 60, 58, 2), (15.0, 60, 58, 2), (20.0, 60, 58, 2)]
-    assert record["intervals"][0]["in_flight"] == pytest.approx((50 * 0.01 + 10 * 0.05) / 5)
-    assert record["intervals"][0]["latency_p50_s"] == pytest.approx(0.01, rel=0.01)
+    assert record["intervals"][0]["flight_area"] == pytest.approx(50 * 0.01 + 10 * 0.05)
+    assert record["setup"]["login"]["requests"] == 1 and "login" not in record["classes"]
+    rows = timeseries_rows(record, plan, "measured")
+    assert rows[0]["latency_p50_s"] == pytest.approx(0.01, rel=0.01) and rows[0]["in_flight"] == pytest.approx(0.2)
     json.dumps(record)  # JSON-ready
 
 
@@ -222,10 +251,31 @@ def test_a_locustfile_without_the_scenarios_classes_is_one_line(tmp_path):
 
 
 def test_the_cli_default_latency_bound_is_the_planners():
-    from simulator.loadtest.cli import DEFAULT_LATENCY_BOUND, REPO_LOCUSTFILES
+    from simulator.loadtest.cli import DEFAULT_LATENCY_BOUND
     from simulator.loadtest.plan import DEFAULT_LATENCY_BOUND_S
-    from simulator.loadtest.run import REPO_LOCUSTFILES as RUN_LOCUSTFILES
     from simulator.units import parse_duration
 
     assert parse_duration(DEFAULT_LATENCY_BOUND) == DEFAULT_LATENCY_BOUND_S
-    assert REPO_LOCUSTFILES == RUN_LOCUSTFILES
+
+
+def test_the_loadtest_package_never_imports_the_main_cli():
+    import subprocess
+    import sys
+
+    code = ("import sys, simulator.loadtest.cli, simulator.loadtest.api, simulator.loadtest.run; "
+            "print('simulator.cli' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_missing_locust_is_named_as_a_missing_dependency(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['locust'] = None\n"  # as if Locust were not installed
+            "from simulator.loadtest.cli import main\n"
+            f"main([{str(spiky_scenario(tmp_path, '{rate: 5/s, mix: {a: 0.5, b: 0.5}}'))!r}, '--host', 'http://127.0.0.1:9'])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: archsim loadtest needs Locust, which is not installed: python3 -m pip install -e . (or pip install locust)"]

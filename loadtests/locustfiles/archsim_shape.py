@@ -1,34 +1,62 @@
-"""Locust side of ``archsim loadtest``: the scenario's load shape, pacing and request mix.
+"""Locust side of ``archsim loadtest``: the scenario's load shape, arrivals, request mix and recorder.
 
-Loaded as an extra ``-f`` file next to a style's locustfile, only by ``archsim loadtest``, which
-writes the plan (:class:`simulator.loadtest.plan.LoadPlan`) to a JSON file named by
-``ARCHSIM_PLAN``. Without that variable this file defines nothing and changes nothing.
+Loaded as an extra ``-f`` file next to a locustfile, only by ``archsim loadtest``, which writes
+the plan (:class:`simulator.loadtest.plan.LoadPlan`) to a JSON file named by ``ARCHSIM_PLAN``
+and names a folder for the records in ``ARCHSIM_RECORD``. Without those variables this file
+defines nothing and changes nothing. In every Locust process that runs users (the only one, or
+each worker of ``--workers N``):
 
-- ``ArchsimShape`` (a ``LoadTestShape``) holds ``plan.users`` users, spawned at
-  ``plan.spawn_rate_per_s``, until ``plan.duration_s``; at the end of the warm-up it resets
-  Locust's statistics, so Locust's own ``_stats.csv`` covers the measurement window as
-  ``summary.json`` does.
-- On ``init`` every user class gets the scenario's mix as task weights, and:
-  open model: each task waits for the user's next arrival time first (a
-  :class:`~simulator.loadtest.pacing.Pacer`) and ``wait_time`` is zero;
-  closed model: ``wait_time`` draws the scenario's ``think_time`` distribution.
+- open model: every user class gets one task that takes the process's next arrival from its
+  :class:`~simulator.loadtest.pacing.ArrivalSchedule`, sleeps until it is due and runs the
+  locustfile's task named after the arrival's request class; ``wait_time`` is zero. The schedule
+  starts when the process's users are all spawned;
+- closed model: the scenario's mix as task weights, and ``wait_time`` draws the scenario's
+  ``think_time`` distribution;
+- a :class:`~simulator.loadtest.recording.Recorder` listens to Locust's ``request`` event and
+  writes ``record-<pid>.json`` into the record folder when the test stops and again when Locust
+  quits, so an interrupted test still leaves what it measured.
+
+``ArchsimShape`` (a ``LoadTestShape``, run by the master or the only process) holds
+``plan.users`` users until ``plan.duration_s`` (open: plus ``plan.drain_s``, counted from the
+moment spawning completed) and resets Locust's own statistics when the warm-up ends, so Locust's
+``_stats.csv`` covers about the measurement window too.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
+import math
 import os
 import random
 import time
+from pathlib import Path
 
 import gevent
+import gevent.event
+import gevent.local
+import locust
 from locust import LoadTestShape, events
+from locust.runners import MasterRunner, WorkerRunner
 
-from simulator.loadtest.pacing import PacingStats, pacer_for, think_sampler
-from simulator.loadtest.plan import PLAN_ENV, LoadPlan, task_weights
+from simulator.loadtest.pacing import PacingStats, schedule_for, think_sampler
+from simulator.loadtest.plan import PLAN_ENV, RECORD_ENV, LoadPlan, task_weights
+from simulator.loadtest.recording import Recorder
+from simulator.results.rundir import write_json
 
 PLAN = LoadPlan.read(os.environ[PLAN_ENV]) if os.environ.get(PLAN_ENV) else None  #: None: not run by archsim.
+IDLE_S = 3600.0  #: A user with no arrival left sleeps until the test stops it.
+
+_arrival = gevent.local.local()  #: The open-model arrival the current greenlet is serving.
+
+
+def connection_failure(exception: BaseException | None) -> bool:
+    """Whether a failure means the target did not answer at all (refused, reset, timed out),
+    rather than answering with an error status or a body the locustfile rejected."""
+    if exception is None:
+        return False
+    if isinstance(exception, OSError):
+        return getattr(exception, "response", None) is None  # requests' HTTPError carries a response
+    return type(exception).__name__ == "ConnectionError" and not hasattr(exception, "code")  # geventhttpclient
 
 
 def _zero_wait(user) -> float:
@@ -42,25 +70,25 @@ def _think(user) -> float:
     return float(sampler())
 
 
-def _paced(task):
-    """``task`` preceded by a sleep until the user's next arrival time (open model)."""
-
-    @functools.wraps(task)
-    def run(user, *args, **kwargs):
-        environment = user.environment
-        origin = environment.archsim_origin
-        pacer = user.__dict__.get("_archsim_pacer")
-        if pacer is None:
-            pacer = user._archsim_pacer = pacer_for(PLAN, next(environment.archsim_user_ids), time.monotonic() - origin)
-        due = pacer.next_s
-        wait = due - (time.monotonic() - origin)
-        if wait > 0:
-            gevent.sleep(wait)
-        environment.archsim_pacing.sent(due, time.monotonic() - origin)
-        pacer.advance()
-        return task(user, *args, **kwargs)
-
-    return run
+def _serve_arrivals(user) -> None:
+    """Open model: the one task of every user. Takes the next arrival, waits for it, sends it."""
+    environment = user.environment
+    environment.archsim_ready.wait()
+    due, name = environment.archsim_schedule.take()
+    if due == math.inf:
+        gevent.sleep(IDLE_S)  # no arrival left before the end: wait to be stopped
+        return
+    origin = environment.archsim_origin_mono
+    wait = due - (time.monotonic() - origin)
+    if wait > 0:
+        gevent.sleep(wait)
+    lag = max(0.0, time.monotonic() - origin - due)
+    environment.archsim_pacing.sent(due, due + lag)
+    _arrival.current = [name, due, lag]
+    try:
+        user._archsim_tasks[name](user)
+    finally:
+        _arrival.current = None
 
 
 def _apply_plan(environment) -> None:
@@ -70,9 +98,53 @@ def _apply_plan(environment) -> None:
         missing = [name for name in weights if name not in by_name]
         if missing:  # archsim checks this before starting Locust; this guards direct use
             raise RuntimeError(f"{user_class.__name__} has no task named {missing[0]!r} (tasks: {', '.join(by_name)})")
-        wrap = _paced if PLAN.model == "open" else (lambda t: t)
-        user_class.tasks = [wrap(by_name[name]) for name, weight in weights.items() for _ in range(weight)]
-        user_class.wait_time = _zero_wait if PLAN.model == "open" else _think
+        if PLAN.model == "open":
+            user_class._archsim_tasks = {name: by_name[name] for name in weights}
+            user_class.tasks = [_serve_arrivals]
+            user_class.wait_time = _zero_wait
+        else:
+            user_class.tasks = [by_name[name] for name, weight in weights.items() for _ in range(weight)]
+            user_class.wait_time = _think
+
+
+def _install_recorder(environment, record_dir: Path) -> None:
+    recorder = Recorder(PLAN.interval_s, PLAN.warmup_s, PLAN.duration_s, list(PLAN.mix))
+    state = {"dropped_counted": False}
+
+    def on_request(request_type, name, response_time, response_length=0, exception=None, start_time=None, **_kwargs) -> None:
+        latency_s = (response_time or 0.0) / 1000.0
+        current = getattr(_arrival, "current", None)
+        setup = False
+        if PLAN.model == "open":
+            if current is not None and current[0] == name:
+                start_s, latency_s = current[1], latency_s + current[2]  # from the due time
+                current[0] = None  # the arrival's own request; any further one is set-up
+            else:
+                setup = True
+                start_s = (start_time if start_time is not None else time.time() - latency_s) - environment.archsim_origin_wall
+        else:
+            start_s = (start_time if start_time is not None else time.time() - latency_s) - environment.archsim_origin_wall
+        failure = None if exception is None else f"{type(exception).__name__}: {exception}"
+        recorder.record(f"setup: {name}" if setup and name in recorder.class_names else name, start_s, latency_s,
+                        exception is None, failure, connection_failure=connection_failure(exception))
+
+    def write(**_kwargs) -> None:
+        pacing = environment.archsim_pacing
+        schedule = getattr(environment, "archsim_schedule", None)
+        if schedule is not None and not state["dropped_counted"]:  # only the time that ran (Ctrl-C)
+            ran_s = min(PLAN.duration_s, time.monotonic() - environment.archsim_origin_mono)
+            pacing.dropped += schedule.untaken_before(ran_s, PLAN.warmup_s)
+            state["dropped_counted"] = True
+        elapsed = time.time() - environment.archsim_origin_wall
+        data = recorder.result(elapsed, {
+            "locust_version": locust.__version__, "pid": os.getpid(),
+            "pacing": pacing.as_dict() if PLAN.model == "open" else None,
+        })
+        write_json(record_dir / f"record-{os.getpid()}.json", data)
+
+    environment.events.request.add_listener(on_request)
+    environment.events.test_stop.add_listener(write)
+    environment.events.quitting.add_listener(write)
 
 
 if PLAN is not None:
@@ -83,22 +155,56 @@ if PLAN is not None:
         warmup_reset = False
 
         def tick(self):
-            run_time = self.get_run_time()
-            if run_time >= PLAN.duration_s:
+            environment = self.runner.environment
+            ready = getattr(environment, "archsim_ready_mono", None)
+            if PLAN.model == "open":
+                if ready is None:  # still spawning: the schedule has not started
+                    return PLAN.users, PLAN.spawn_rate_per_s
+                test_s, end_s = time.monotonic() - ready, PLAN.duration_s + PLAN.drain_s
+            else:
+                test_s, end_s = self.get_run_time(), PLAN.duration_s
+            if test_s >= end_s:
                 return None
-            if PLAN.warmup_s and not self.warmup_reset and run_time >= PLAN.warmup_s:
+            if PLAN.warmup_s and not self.warmup_reset and test_s >= PLAN.warmup_s:
                 self.runner.stats.reset_all()
                 self.warmup_reset = True
             return PLAN.users, PLAN.spawn_rate_per_s
 
     @events.init.add_listener
     def _on_init(environment, **_kwargs) -> None:
-        random.seed(PLAN.seed)  # task choice and the locustfile's own draws
+        random.seed(PLAN.seed)  # closed-model task choice and the locustfile's own draws
         environment.archsim_user_ids = itertools.count()
-        environment.archsim_origin = time.monotonic()
-        environment.archsim_pacing = PacingStats()
+        environment.archsim_origin_wall = time.time()
+        environment.archsim_origin_mono = time.monotonic()
+        environment.archsim_ready = gevent.event.Event()
+        environment.archsim_pacing = PacingStats(PLAN.warmup_s, PLAN.duration_s)
         _apply_plan(environment)
+        record_dir = os.environ.get(RECORD_ENV)
+        if record_dir and not isinstance(environment.runner, MasterRunner):
+            _install_recorder(environment, Path(record_dir))
 
     @events.test_start.add_listener
     def _on_test_start(environment, **_kwargs) -> None:
-        environment.archsim_origin = time.monotonic()
+        environment.archsim_origin_wall = time.time()
+        environment.archsim_origin_mono = time.monotonic()
+
+    @events.spawning_complete.add_listener
+    def _on_spawning_complete(user_count, **_kwargs) -> None:
+        # Fired in each process (workers hear it from the master): the schedule starts now.
+        for environment in _ENVIRONMENTS:
+            if getattr(environment, "archsim_ready_mono", None) is not None:
+                continue
+            environment.archsim_ready_mono = time.monotonic()
+            if PLAN.model == "open":  # closed users start as they spawn: their clock runs from test_start
+                environment.archsim_origin_mono = environment.archsim_ready_mono
+                environment.archsim_origin_wall = time.time()
+                if not isinstance(environment.runner, MasterRunner):
+                    index = environment.runner.worker_index if isinstance(environment.runner, WorkerRunner) else 0
+                    environment.archsim_schedule = schedule_for(PLAN, index)
+            environment.archsim_ready.set()
+
+    _ENVIRONMENTS: list = []
+
+    @events.init.add_listener
+    def _remember(environment, **_kwargs) -> None:
+        _ENVIRONMENTS.append(environment)

@@ -35,10 +35,14 @@ class Overloaded(ArchsimError):
     def __init__(self, in_flight: int, now: float, services: dict):
         busiest = max(services.values(), key=lambda s: sum(len(i.waiting) for i in s.instances), default=None)
         where = f"; the longest queue is at '{busiest.name}'" if busiest is not None else ""
-        super().__init__(
-            f"overloaded: {in_flight:,} requests in the system at t={now:g}s{where}; the load exceeds "
-            "capacity and queues are unbounded: lower the rate, add capacity or bound the queues (services.<name>.queue)"
+        unbounded = [s.name for s in services.values() if s.queue_capacity is None]
+        advice = (
+            f"capacity and the queues of {', '.join(unbounded[:5])}{' ...' if len(unbounded) > 5 else ''} are unbounded: "
+            "lower the rate, add capacity or bound the queues (services.<name>.queue)"
+            if unbounded
+            else "capacity (every queue is bounded; the requests wait in delays, timeouts or async calls): lower the rate or add capacity"
         )
+        super().__init__(f"overloaded: {in_flight:,} requests in the system at t={now:g}s{where}; the load exceeds {advice}")
 
 
 NO_LEVELS = (0.0, 0.0, 0.0, 0, 0.0)  #: A service's integrals before anything happened.

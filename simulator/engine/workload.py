@@ -48,11 +48,21 @@ class RateProfile:
             self.points = [(0.0, float(workload.rate_per_s), 0.0)]
         self.times = [p[0] for p in self.points]
         self.spikes = [(s.at_s, s.duration_s, s.factor, s.ramp_s) for s in workload.spikes]
-        boost = 1.0
-        for spike in self.spikes:
-            boost *= max(1.0, spike[2])
-        self.peak = max(p[1] for p in self.points) * boost
+        self.peak = max(p[1] for p in self.points) * self._largest_boost()
         self.constant = len(self.points) == 1 and not self.spikes
+
+    def _largest_boost(self) -> float:
+        """The largest product of the factors of spikes active at one instant (a sweep over their
+        starts and ends), so spikes that never overlap do not multiply the thinning bound."""
+        edges = []
+        for at, duration, factor, ramp in self.spikes:
+            if factor > 1:
+                edges += [(at + duration + ramp, 0, factor), (at, 1, factor)]  # ends sort before starts
+        boost = largest = 1.0
+        for _, starts, factor in sorted(edges):
+            boost = boost * factor if starts else boost / factor
+            largest = max(largest, boost)
+        return largest
 
     def base(self, t: float) -> float:
         i = bisect.bisect_right(self.times, t) - 1
@@ -113,7 +123,8 @@ class OpenSource:
         self._callbacks = [self._arrive]
 
     def start(self) -> None:
-        self._schedule_next(0.0)
+        if self.profile.peak > 0:  # a profile at 0/s throughout sends nothing
+            self._schedule_next(0.0)
 
     def _schedule_next(self, now: float) -> None:
         if self.gap is not None:

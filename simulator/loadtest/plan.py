@@ -1,27 +1,26 @@
-"""The load a scenario describes, as a plan Locust can follow: users, spawn rate and pacing.
+"""The load a scenario describes, as a plan Locust can follow: users, spawn rate and arrivals.
 
 Open workload (requests arrive on their own schedule): Locust has no arrival process, only users,
-so the plan runs a fixed population of ``users`` users that each *pace* themselves. A user draws
-its next arrival time from a Poisson process of rate ``rate(t) / users`` (by thinning: candidates
-at ``peak / users``, each kept with probability ``rate(t) / peak``, Lewis & Shedler 1979), sleeps
-until then and sends one request. Independent Poisson streams add up to a Poisson stream, so the
-users together offer ``rate(t)`` requests per second following the scenario's profile and spikes.
+so each Locust process draws its share of the scenario's arrivals (:mod:`.pacing`) and its users
+form a pool that serves them: a free user takes the next arrival, sleeps until it is due and sends
+it. An arrival is late only when every user of the process is waiting on a response at its due
+time. :func:`users_for_open` sizes the pool for that: while responses take at most
+``latency_bound_s``, the requests in flight are at most a Poisson number of mean
+``rate * latency_bound_s`` (an M/G/infinity count), and the pool holds that mean plus four
+standard deviations plus a few spare users per process, so a late arrival is an event of about
+1 in 30,000 unless responses are slower than the bound. The recorder counts late and dropped
+arrivals and the run reports them beside the achieved rate.
 
-The limit of this construction: a user that is still waiting on a response when its next arrival is
-due sends that request late (when the response comes). The arrival is not lost, but it no longer
-comes from the arrival process, and a slow system sees less load than the scenario says
-(coordinated omission). :func:`users_for_open` therefore sizes the population so that a user is
-rarely busy at its next arrival: with per-user rate ``rate / users`` and responses shorter than
-``latency_bound_s``, the chance that the next gap is shorter than a response is
-``1 - exp(-rate * latency_bound_s / users)``; the plan keeps it under ``LATE_SHARE``. The recorder
-counts late arrivals, and the run reports the achieved rate beside the target.
+The users are all spawned before the first arrival (the schedule's time 0 is the moment the
+process's users are ready), so the spawn ramp never makes arrivals late; the test runs
+``drain_s`` past the duration so requests sent just before the end can finish.
 
 Closed workload: ``users`` users spawned at ``spawn_rate`` (all at once if absent), each sending a
 request, waiting for its response and thinking for a time drawn from the scenario's ``think_time``
 distribution, as in the simulator.
 
-The plan is plain data (``to_json``/``from_json``); the Locust-side files
-(``loadtests/locustfiles/archsim_shape.py``) read it from the file named by ``ARCHSIM_PLAN``.
+The plan is plain data (``to_json``/``from_json``); the Locust-side file
+(``loadtests/locustfiles/archsim_shape.py``) reads it from the file named by ``ARCHSIM_PLAN``.
 """
 
 from __future__ import annotations
@@ -37,7 +36,9 @@ from ..scenario import model as m
 
 PLAN_ENV = "ARCHSIM_PLAN"  #: Environment variable naming the plan file in the Locust process.
 RECORD_ENV = "ARCHSIM_RECORD"  #: Environment variable naming the recorder's output file.
-LATE_SHARE = 0.05  #: Largest wanted chance that an open-model user is busy at its next arrival.
+POOL_SIGMAS = 4.0  #: Open-model pool: standard deviations of the in-flight count above its mean.
+POOL_SPARE = 5  #: Open-model pool: users per process beyond mean + POOL_SIGMAS deviations.
+DRAIN_S = 1.0  #: Seconds the test runs past its duration so that the last requests can finish.
 DEFAULT_LATENCY_BOUND_S = 0.1  #: Response-time bound used to size open-model users.
 MIX_RESOLUTION = 1000  #: Task weights are the mix rounded to 1/1000.
 
@@ -58,6 +59,9 @@ class LoadPlan:
     peak_rate_per_s: float | None = None  #: Open: largest target rate, spikes included.
     target_rate_per_s: float | None = None  #: Open: mean target rate over the measurement window.
     latency_bound_s: float | None = None  #: Open: response-time bound the users were sized for.
+    workers: int = 1  #: Locust worker processes (1: Locust runs alone, no master).
+    drain_s: float = DRAIN_S  #: Seconds past the duration for the last responses.
+    http: dict[str, Any] | None = None  #: Request class -> its declarative ``http:`` block (no locustfile).
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -95,12 +99,14 @@ def mean_rate(profile: RateProfile, start_s: float, end_s: float, step_s: float 
     return sum(profile(start_s + (i + 0.5) * width) for i in range(n)) / n
 
 
-def users_for_open(peak_rate_per_s: float, latency_bound_s: float, late_share: float = LATE_SHARE) -> int:
-    """Users needed so that a user is busy at its next arrival with chance at most ``late_share``
-    when responses take at most ``latency_bound_s``: ``ceil(peak * bound / -ln(1 - late_share))``."""
+def users_for_open(peak_rate_per_s: float, latency_bound_s: float, workers: int = 1) -> int:
+    """Users needed so that an arrival rarely finds every user of its process busy while responses
+    take at most ``latency_bound_s``: per process, the mean in flight ``m = peak * bound / workers``
+    plus ``POOL_SIGMAS * sqrt(m)`` plus ``POOL_SPARE``."""
     if peak_rate_per_s <= 0 or latency_bound_s <= 0:
         raise ValueError(f"rate and latency bound must be positive, got {peak_rate_per_s}, {latency_bound_s}")
-    return max(1, math.ceil(peak_rate_per_s * latency_bound_s / -math.log1p(-late_share)))
+    per_process = peak_rate_per_s * latency_bound_s / workers
+    return workers * math.ceil(per_process + POOL_SIGMAS * math.sqrt(per_process) + POOL_SPARE)
 
 
 def task_weights(mix: dict[str, float]) -> dict[str, int]:
@@ -117,6 +123,7 @@ def plan_for(
     duration_s: float | None = None,
     latency_bound_s: float = DEFAULT_LATENCY_BOUND_S,
     users: int | None = None,
+    workers: int = 1,
 ) -> LoadPlan:
     """The plan for one (variant of a) scenario; ``duration_s`` overrides the scenario's duration
     (the warm-up is kept, but never longer than half the run)."""
@@ -128,17 +135,26 @@ def plan_for(
     common = {
         "duration_s": duration, "warmup_s": warmup, "interval_s": scenario.metrics_interval_s,
         "seed": scenario.seed, "mix": mix, "workload": workload.model_dump(mode="json", by_alias=True),
+        "workers": workers, "http": _http_blocks(scenario),
     }
     if isinstance(workload, m.ClosedWorkload):
         spawn = workload.spawn_rate_per_s or float(workload.users)
         return LoadPlan(model="closed", users=users or workload.users, spawn_rate_per_s=spawn, **common)
     profile = RateProfile(workload)
-    n = users or users_for_open(profile.peak, latency_bound_s)
+    n = max(users or users_for_open(profile.peak, latency_bound_s, workers), workers)
     return LoadPlan(
-        model="open", users=n, spawn_rate_per_s=float(n),  # all users within a second; pacing starts at once
+        model="open", users=n, spawn_rate_per_s=float(n) * 10,  # all users within 0.1 s, before the first arrival
         peak_rate_per_s=profile.peak, target_rate_per_s=mean_rate(profile, warmup, duration),
         latency_bound_s=latency_bound_s, **common,
     )
+
+
+def _http_blocks(scenario: m.Scenario) -> dict[str, Any] | None:
+    """The classes' ``http:`` blocks, when every class has one (the generic locustfile's input)."""
+    blocks = {name: getattr(cls, "http", None) for name, cls in scenario.classes.items()}
+    if not blocks or any(b is None for b in blocks.values()):
+        return None
+    return {name: b.model_dump(mode="json", by_alias=True) for name, b in blocks.items()}
 
 
 def spike_events(plan: LoadPlan) -> list[dict[str, Any]]:

@@ -1,13 +1,18 @@
 """Run Locust headless against a deployment with a scenario's load, and write a measured run directory.
 
-The steps: check the locustfile has a task per request class (Locust's own
-``--show-task-ratio-json``), write the plan, run ``locust`` in a subprocess with the style's
-locustfile plus ``archsim_shape.py`` and ``archsim_recorder.py``, then convert what the recorder
-wrote into ``summary.json``, ``timeseries.csv`` and ``<variant>_stats.csv``. ``summary.json`` is
-written with status ``running`` before Locust starts and rewritten at the end with ``ok``,
-``error`` or ``interrupted`` and whatever was measured. Locust's own files are kept under
-``locust/`` in the run directory. The Locust process never outlives the command: it is stopped
-(SIGTERM, then SIGKILL) on any error or Ctrl-C.
+The steps: check the target answers at all (a TCP connection, so a dead target fails in seconds),
+check the locustfile has a task per request class (Locust's own ``--show-task-ratio-json``), write
+the plan, run ``locust`` in a subprocess (its own process group) with the locustfile plus
+``archsim_shape.py`` -- alone, or as a master with ``--workers N`` worker processes (Locust's
+``--processes``) -- while :class:`~simulator.loadtest.generator.CpuWatch` samples the generator's
+CPU, then merge what the processes recorded and convert it into ``summary.json``,
+``timeseries.csv`` and ``<variant>_stats.csv``, judged by :mod:`.verdict`.
+
+``summary.json`` is written with status ``running`` before Locust starts and rewritten at the end
+with ``ok``, ``invalid`` (the generator fell behind), ``error`` (the target refused or died, or
+Locust failed) or ``interrupted``, with whatever was measured. Locust's own files are kept under
+``locust/`` in the run directory. No Locust process outlives the command: the whole process group
+is stopped (SIGTERM, then SIGKILL) on any error or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -16,35 +21,42 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from ..errors import ArchsimError, EnvironmentProblem
 from ..results import rundir
 from ..scenario.load import LoadedScenario
 from .convert import load_extras, timeseries_rows, variant_block
+from .generator import CpuWatch
 from .plan import PLAN_ENV, RECORD_ENV, LoadPlan
+from .recording import merge_records
+from .verdict import RunFailed, TargetDown, Threshold, judge
 
 REPO_LOCUSTFILES = Path(__file__).resolve().parents[2] / "loadtests" / "locustfiles"
 SHAPE_FILE = REPO_LOCUSTFILES / "archsim_shape.py"
-RECORDER_FILE = REPO_LOCUSTFILES / "archsim_recorder.py"
-LOCUST_DIR = "locust"  #: Sub-folder of the run directory with Locust's own files, the plan and the record.
+HTTP_LOCUSTFILE = REPO_LOCUSTFILES / "archsim_http.py"  #: The generic locustfile for classes with ``http:``.
+LOCUST_DIR = "locust"  #: Sub-folder of the run directory with Locust's own files, the plan and the records.
 STOP_GRACE_S = 15.0  #: Seconds Locust gets to write its files after SIGTERM before SIGKILL.
+CONNECT_TIMEOUT_S = 3.0  #: The pre-flight connection to the target.
+LOCUST_FAILURES_EXIT = 3  #: Locust's exit code when requests failed (ours, to tell it from its own errors).
 
 
 def locust_argv() -> list[str]:
     return [sys.executable, "-m", "locust"]
 
 
-def locust_tasks(locustfile: Path) -> dict[str, list[str]]:
+def locust_tasks(locustfile: Path, env: dict[str, str] | None = None) -> dict[str, list[str]]:
     """User class -> task names, as Locust itself reads the file."""
     try:
         done = subprocess.run([*locust_argv(), "-f", str(locustfile), "--show-task-ratio-json"],
-                              capture_output=True, text=True, timeout=60, cwd=locustfile.parent)
+                              capture_output=True, text=True, timeout=60, cwd=locustfile.parent, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise EnvironmentProblem(f"cannot run locust to read {locustfile}: {exc}") from None
     try:
@@ -55,9 +67,9 @@ def locust_tasks(locustfile: Path) -> dict[str, list[str]]:
     return {user: list(info.get("tasks", {})) for user, info in ratios.items()}
 
 
-def check_tasks(locustfile: Path, class_names: list[str]) -> None:
+def check_tasks(locustfile: Path, class_names: list[str], env: dict[str, str] | None = None) -> None:
     """Every request class the scenario sends must be a task of every user class of the locustfile."""
-    users = locust_tasks(locustfile)
+    users = locust_tasks(locustfile, env)
     if not users:
         raise ArchsimError(f"{locustfile}: no User class found")
     for user, tasks in users.items():
@@ -69,39 +81,88 @@ def check_tasks(locustfile: Path, class_names: list[str]) -> None:
             )
 
 
+def check_reachable(url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Open one TCP connection to the target; raise :class:`TargetDown` if it cannot be made."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise TargetDown(f"--host {url}: the target does not accept connections ({reason}); start it first, or check the URL") from None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def locust_command(locustfile: Path, host: str, csv_prefix: Path, plan: LoadPlan) -> list[str]:
-    # The shape stops the test at plan.duration_s; -t is only a backstop should it not.
-    return [
-        *locust_argv(), "-f", f"{locustfile},{SHAPE_FILE},{RECORDER_FILE}",
+    # The shape stops the test; -t is only a backstop should it not.
+    command = [
+        *locust_argv(), "-f", f"{locustfile},{SHAPE_FILE}",
         "--headless", "--host", host, "--csv", str(csv_prefix), "--csv-full-history",
-        "-t", f"{int(plan.duration_s + 30)}s", "--stop-timeout", "0", "--only-summary",
-        "--loglevel", "WARNING", "--exit-code-on-error", "0",
+        "-t", f"{int(plan.duration_s + plan.drain_s + 30)}s", "--stop-timeout", "0", "--only-summary",
+        "--loglevel", "WARNING", "--exit-code-on-error", str(LOCUST_FAILURES_EXIT),
     ]
+    if plan.workers > 1:  # Locust's own master/worker mode on this machine, on a free port
+        port = free_port()
+        command += ["--processes", str(plan.workers), "--master-bind-host", "127.0.0.1",
+                    "--master-bind-port", str(port), "--master-port", str(port)]
+    return command
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Ask Locust to stop (it writes its files on SIGTERM), then kill it if it does not."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    """Ask every Locust process to stop (they write their files on SIGTERM), then kill the group."""
+    pgid = process.pid  # start_new_session: the group is the Locust master's pid
+    if process.poll() is None or _group_alive(pgid):
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + STOP_GRACE_S
+    while time.monotonic() < deadline and (process.poll() is None or _group_alive(pgid)):
+        time.sleep(0.05)
+    if _group_alive(pgid):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait()
 
 
-def run_locust(command: list[str], env: dict[str, str], log_path: Path, timeout_s: float, cwd: Path) -> int:
-    """Run Locust to completion (stderr and stdout to ``log_path``); always reaped."""
+def run_locust(command: list[str], env: dict[str, str], log_path: Path, timeout_s: float, cwd: Path,
+               watch: CpuWatch | None = None) -> int:
+    """Run Locust to completion (stderr and stdout to ``log_path``); every process always reaped."""
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
                                    start_new_session=True)  # Ctrl-C reaches us; we stop Locust ourselves
+        if watch is not None:
+            watch.start(process.pid)
         try:
             return process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             raise EnvironmentProblem(f"locust did not finish within {timeout_s:.0f} s; see {log_path}") from None
         finally:
+            if watch is not None:
+                watch.stop()
             _stop(process)
+
+
+def _log_tail(log_path: Path) -> str:
+    lines = [line for line in log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines() if line.strip()]
+    return lines[-1].strip()[:300] if lines else "no output"
 
 
 def measure(
@@ -114,41 +175,73 @@ def measure(
     variant: str,
     description: str = "",
     extras: dict[str, Any] | None = None,
+    thresholds: list[Threshold] | None = None,
+    allow_late: bool = False,
+    on_running: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the load test and write the run directory; returns the summary (status ``ok``)."""
+    """Run the load test and write the run directory; returns the summary (status ``ok`` or
+    ``invalid``, thresholds judged). Raises :class:`RunFailed` (status ``error``, what was measured
+    kept) when the target refused or died or Locust failed, and ``KeyboardInterrupt`` after
+    writing what was measured (status ``interrupted``). ``on_running`` is called once the target
+    accepted a connection, just before Locust starts."""
+    run_dir = Path(run_dir).resolve()  # Locust runs in the locustfile's folder
+    locustfile = Path(locustfile).resolve()
     locust_dir = run_dir / LOCUST_DIR
-    locust_dir.mkdir(parents=True, exist_ok=True)
+    record_dir = locust_dir / "records"
+    if record_dir.exists():
+        shutil.rmtree(record_dir)
+    record_dir.mkdir(parents=True)
     started = time.perf_counter()
     command = locust_command(locustfile, host, locust_dir / "locust", plan)
     summary = rundir.new_summary(
         loaded, source="measured", seed=plan.seed, replications=1, duration_s=plan.duration_s,
         warmup_s=plan.warmup_s, metrics_interval_s=plan.interval_s,
-        target_host=host, locustfile=str(locustfile), command=command,
+        target_host=host, locustfile=str(locustfile), command=command, workers=plan.workers,
     )
     rundir.write_scenario(run_dir, loaded.raw, {"file": loaded.file, "variants": {variant: _resolved(loaded, variant)}})
-    plan_path, record_path = locust_dir / "plan.json", locust_dir / "record.json"
+    plan_path = locust_dir / "plan.json"
     rundir.atomic_write(plan_path, plan.to_json())
     rundir.write_json(run_dir / "summary.json", summary)
-    env = {**os.environ, PLAN_ENV: str(plan_path), RECORD_ENV: str(record_path)}
+    env = {**os.environ, PLAN_ENV: str(plan_path), RECORD_ENV: str(record_dir)}
+    watch = CpuWatch()
+    code = None
     try:
-        code = run_locust(command, env, locust_dir / "locust.log", plan.duration_s + 90, locustfile.parent)
-        if not record_path.exists():
-            tail = (locust_dir / "locust.log").read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
-            raise EnvironmentProblem(f"locust exited with code {code} and recorded nothing: {tail[0] if tail else 'no output'} (log: {locust_dir / 'locust.log'})")
+        check_reachable(host)
+        if on_running is not None:
+            on_running()
+        code = run_locust(command, env, locust_dir / "locust.log", plan.duration_s + plan.drain_s + 90, locustfile.parent, watch)
+        if not list(record_dir.glob("record-*.json")):
+            raise RunFailed(f"locust exited with code {code} and recorded nothing: {_log_tail(locust_dir / 'locust.log')} (log: {locust_dir / 'locust.log'})")
+        if code not in (0, LOCUST_FAILURES_EXIT):
+            raise RunFailed(f"locust exited with code {code}: {_log_tail(locust_dir / 'locust.log')} (log: {locust_dir / 'locust.log'})")
         summary["status"] = "ok"
     except KeyboardInterrupt:
         summary["status"] = "interrupted"
         summary["error"] = "interrupted by the user (Ctrl-C); what was measured is kept"
         raise
-    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the CLI to report
+    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the caller to report
         summary["status"] = "error"
         summary["error"] = str(exc) if isinstance(exc, ArchsimError) else f"{exc.__class__.__name__}: {exc}"
+        if isinstance(exc, RunFailed):
+            exc.run_dir = run_dir
         raise
     finally:
-        _write_results(summary, plan, run_dir, record_path, variant, description, host, extras)
+        record = _write_results(summary, plan, run_dir, record_dir, variant, description, host,
+                                {**(extras or {}), **({"generator": watch.summary()} if watch.samples else {})})
+        if record is not None:
+            verdict = judge(summary["variants"][variant], plan, record, thresholds or [], allow_late=allow_late)
+            summary["checks"] = verdict.as_dict()
+            if summary["status"] == "ok" and verdict.status != "ok":
+                summary["status"] = verdict.status
+                summary["error"] = "; ".join(verdict.problems)
+            summary["passed"] = summary["status"] == "ok" and verdict.thresholds_passed
+        else:
+            summary["passed"] = False
         summary["run"]["wall_time_s"] = time.perf_counter() - started
         summary["run"]["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         rundir.write_json(run_dir / "summary.json", summary)
+    if summary["status"] == "error":
+        raise RunFailed(summary["error"], run_dir=run_dir, summary=summary)
     return summary
 
 
@@ -158,13 +251,20 @@ def _resolved(loaded: LoadedScenario, variant: str) -> dict[str, Any]:
     return scenario.model_dump(mode="json", by_alias=True, exclude={"variants"})
 
 
-def _write_results(summary: dict[str, Any], plan: LoadPlan, run_dir: Path, record_path: Path, variant: str,
-                   description: str, host: str, extras: dict[str, Any] | None) -> None:
-    """Convert whatever the recorder left (nothing, if Locust never started)."""
-    if not record_path.exists():
-        return
-    record = json.loads(record_path.read_text(encoding="utf-8"))
-    block = variant_block(record, plan, description=description, extras={**(extras or {}), **load_extras(record, plan, host)})
+def _write_results(summary: dict[str, Any], plan: LoadPlan, run_dir: Path, record_dir: Path, variant: str,
+                   description: str, host: str, extras: dict[str, Any]) -> dict[str, Any] | None:
+    """Merge and convert whatever the processes recorded (nothing, if Locust never started)."""
+    records = []
+    for path in sorted(record_dir.glob("record-*.json")):
+        try:
+            records.append(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError:
+            continue  # a process killed while writing: its record is lost, the others count
+    if not records:
+        return None
+    record = merge_records(records)
+    rundir.write_json(run_dir / LOCUST_DIR / "record.json", record)
+    block = variant_block(record, plan, description=description, extras={**extras, **load_extras(record, plan, host)})
     summary["variants"][variant] = block
     rundir.atomic_write(run_dir / "timeseries.csv", rundir.timeseries_csv(timeseries_rows(record, plan, variant)))
     locust_stats = run_dir / LOCUST_DIR / "locust_stats.csv"
@@ -172,3 +272,4 @@ def _write_results(summary: dict[str, Any], plan: LoadPlan, run_dir: Path, recor
         shutil.copyfile(locust_stats, run_dir / f"{variant}_stats.csv")
     else:
         rundir.atomic_write(run_dir / f"{variant}_stats.csv", rundir.locust_stats_csv(block, request_type="GET"))
+    return record

@@ -15,9 +15,12 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator, ValidationInfo
+from pydantic import BeforeValidator, Field, field_validator, model_validator, ValidationInfo
 
 from ..distributions import Distribution
+from ..strict import Strict as _Section
+from ..suggest import quoted, shown
+from ..textfile import read_text
 from ..units import parse_bandwidth_mb_s, parse_duration, parse_rate, parse_size_mb
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
@@ -27,10 +30,6 @@ BandwidthMBs = Annotated[float, BeforeValidator(parse_bandwidth_mb_s)]
 PlatformKind = Literal["vm", "container", "microvm", "process"]
 KINDS: tuple[str, ...] = ("vm", "container", "microvm", "process")
 PHASES: tuple[str, ...] = ("provisioning", "image_pull", "runtime", "app_init", "readiness")  #: Start-up phases, in order.
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
 
 
 # --- platforms -----------------------------------------------------------------------------------
@@ -68,11 +67,9 @@ def _read_profile(value: Any, info: ValidationInfo) -> Any:
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ValueError(f"start-up profile {str(path)!r} not found") from None
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"cannot read start-up profile {str(path)!r}: {exc}") from None
+            data = json.loads(read_text(path, "start-up profile"))
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+            raise ValueError(f"start-up profile {quoted(str(path))}: {shown(exc)}") from None
         if isinstance(data, dict):
             data.setdefault("source", str(path))
         return data

@@ -6,9 +6,9 @@ it into a one-line error with the line number.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
+from ..suggest import did_you_mean, listing, quoted, shown
 from .model import Call, Parallel, Scenario, Step, Work
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -20,18 +20,16 @@ def resolve_target(scenario: Scenario, target: str) -> tuple[str, str] | str:
     """``'svc.op'`` or ``'svc'`` -> ``(service, operation)``, or a message saying what is wrong."""
     service, _, operation = target.partition(".")
     if service not in scenario.services:
-        hint = difflib.get_close_matches(service, scenario.services, n=1)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return f"call to undefined service '{service}'{suggestion}; defined: {', '.join(scenario.services)}"
+        suggestion = did_you_mean(service, scenario.services)
+        return f"call to undefined service {quoted(service)}{suggestion}; defined: {listing(scenario.services)}"
     operations = scenario.services[service].operations
     if not operation:
         if len(operations) == 1:
             return service, next(iter(operations))
-        return f"service '{service}' has several operations ({', '.join(operations)}): call it as '{service}.<operation>'"
+        return f"service {quoted(service)} has several operations ({listing(operations)}): call it as '{shown(service)}.<operation>'"
     if operation not in operations:
-        hint = difflib.get_close_matches(operation, operations, n=1)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return f"service '{service}' has no operation '{operation}'{suggestion}; it has: {', '.join(operations)}"
+        suggestion = did_you_mean(operation, operations)
+        return f"service {quoted(service)} has no operation {quoted(operation)}{suggestion}; it has: {listing(operations)}"
     return service, operation
 
 
@@ -67,13 +65,12 @@ def _check_mix(scenario: Scenario) -> Problem | None:
     mix = scenario.workload.mix
     if mix is None:
         if len(scenario.classes) > 1:
-            return ("workload", "mix"), f"required with several request classes: give a share for each of {', '.join(scenario.classes)}"
+            return ("workload", "mix"), f"required with several request classes: give a share for each of {listing(scenario.classes)}"
         return None
     for name, share in mix.items():
         if name not in scenario.classes:
-            hint = difflib.get_close_matches(name, scenario.classes, n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            return ("workload", "mix", name), f"unknown request class '{name}'{suggestion}"
+            suggestion = did_you_mean(name, scenario.classes)
+            return ("workload", "mix", name), f"unknown request class {quoted(name)}{suggestion}"
         if share < 0:
             return ("workload", "mix", name), f"a share must be >= 0 (got {share})"
     total = sum(mix.values())
@@ -131,35 +128,42 @@ def _sync_edges(scenario: Scenario) -> dict[tuple[str, str], list[tuple[tuple[st
 
 
 def _check_cycles(scenario: Scenario) -> Problem | None:
-    """A synchronous cycle would hold every slot on the loop forever: reject it."""
+    """A synchronous cycle would hold every slot on the loop forever: reject it.
+
+    A depth-first search with an explicit stack, so a chain of thousands of operations does not
+    overflow Python's."""
     edges = _sync_edges(scenario)
     state: dict[tuple[str, str], int] = {}  # 1 = on the stack, 2 = done
-
-    def visit(node: tuple[str, str], trail: list[tuple[str, str]]) -> Problem | None:
-        state[node] = 1
-        for target, path in edges.get(node, []):
+    for root in edges:
+        if root in state:
+            continue
+        trail: list[tuple[str, str]] = [root]
+        cursors = [0]
+        state[root] = 1
+        while trail:
+            node, cursor = trail[-1], cursors[-1]
+            targets = edges.get(node, [])
+            if cursor == len(targets):
+                state[node] = 2
+                trail.pop()
+                cursors.pop()
+                continue
+            cursors[-1] += 1
+            target, path = targets[cursor]
             if state.get(target) == 1:
-                loop = trail[trail.index(target) :] + [node, target] if target in trail else [node, target]
-                shown = " -> ".join(f"{s}.{o}" for s, o in loop)
-                return path, f"synchronous call cycle {shown}: a request would wait on itself; make one call async"
+                loop = trail[trail.index(target) :] + [target]
+                cycle = " -> ".join(f"{s}.{o}" for s, o in loop)
+                return path, f"synchronous call cycle {shown(cycle)}: a request would wait on itself; make one call async"
             if state.get(target) is None:
-                found = visit(target, trail + [node])
-                if found:
-                    return found
-        state[node] = 2
-        return None
-
-    for node in edges:
-        if node not in state:
-            found = visit(node, [])
-            if found:
-                return found
+                state[target] = 1
+                trail.append(target)
+                cursors.append(0)
     return None
 
 
 def first_problem(scenario: Scenario) -> Problem | None:
     """The first cross-field problem in ``scenario``, or ``None`` if it is consistent."""
-    for check in (_check_warmup, _check_mix, _check_calls, _check_routes, _check_cycles, _check_work_placement):
+    for check in (_check_warmup, _check_mix, _check_calls, _check_routes, _check_cycles, _check_work_placement, _check_host_fit):
         problem = check(scenario)
         if problem:
             return problem
@@ -171,4 +175,23 @@ def _check_work_placement(scenario: Scenario) -> Problem | None:
         for path, step in _walk(cls.calls, ("classes", name, "calls")):
             if isinstance(step, Work):
                 return path, "`work` is CPU time on a service: put it inside a service operation, not in a request class"
+    return None
+
+
+def _check_host_fit(scenario: Scenario) -> Problem | None:
+    """With ``hosts``, one instance of every service must fit on one host (cores and memory)."""
+    if scenario.hosts is None:
+        return None
+    from ..platforms.defaults import resolve
+
+    hosts = scenario.hosts
+    for name, service in scenario.services.items():
+        platform = resolve(service.platform, scenario.platforms) if service.platform is not None else None
+        cores = service.cores + (platform.overhead_cores if platform else 0.0)
+        memory_mb = (platform.memory_mb + platform.overhead_memory_mb) if platform else 0.0
+        if cores > hosts.cores or memory_mb > hosts.memory_mb:
+            return ("services", name), (
+                f"one instance needs {cores:g} cores and {memory_mb:g} MB (platform overhead included) but a host has "
+                f"{hosts.cores} cores and {hosts.memory_mb:g} MB: give bigger hosts or smaller instances"
+            )
     return None

@@ -13,20 +13,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from ..distributions import ZERO, Distribution
 from ..platforms import spec as platform_spec
+from ..strict import Strict
 from ..units import parse_duration, parse_rate
+from .http import HttpRequest
+from .slo import Slo as Thresholds
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(json_schema_extra={"examples": ["250ms", "2s", "1.5m"]})]
 RatePerS = Annotated[float, BeforeValidator(parse_rate), Field(json_schema_extra={"examples": ["100/s", "6000/min"]})]
 
-
-class Strict(BaseModel):
-    """Base for every scenario section: unknown keys are errors, values are validated on assignment."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+MAX_PROFILE_POINTS = 10_000  #: Most points in a rate profile (an hour at one point per 0.36 s).
+MAX_SPIKES = 1_000  #: Most spikes in a workload.
+MAX_INSTANCES = 10_000  #: Most instances of one service.
+MAX_CORES = 1_024  #: Most cores of one instance.
+MAX_COUNT = 10**9  #: Upper bound of slot, queue and user counts.
 
 
 # --- workload ------------------------------------------------------------------------------------
@@ -58,9 +61,9 @@ class OpenWorkload(Strict):
     )
     rate_per_s: RatePerS | None = Field(default=None, alias="rate", gt=0, description="constant arrival rate")
     profile: list[RatePoint] | None = Field(
-        default=None, description="piecewise-constant or ramped rate over time (replaces `rate`)"
+        default=None, max_length=MAX_PROFILE_POINTS, description="piecewise-constant or ramped rate over time (replaces `rate`)"
     )
-    spikes: list[Spike] = Field(default_factory=list, description="bursts multiplying the rate")
+    spikes: list[Spike] = Field(default_factory=list, max_length=MAX_SPIKES, description="bursts multiplying the rate")
     mix: dict[str, float] | None = Field(default=None, description="share of each request class; sums to 1")
 
     @model_validator(mode="after")
@@ -82,7 +85,7 @@ class ClosedWorkload(Strict):
     """A fixed population of users, each waiting for its response and thinking before the next."""
 
     type: Literal["closed"]
-    users: int = Field(ge=1, description="number of concurrent users (Locust's -u)")
+    users: int = Field(ge=1, le=MAX_COUNT, description="number of concurrent users (Locust's -u)")
     think_time: Distribution = Field(default=ZERO, description="pause between a response and the next request")
     spawn_rate_per_s: RatePerS | None = Field(
         default=None, alias="spawn_rate", gt=0, description="users started per second (Locust's -r); all at once if absent"
@@ -172,13 +175,13 @@ class Operation(Strict):
 class Service(Strict):
     """A deployable: ``instances`` copies behind a load balancer, each with cores, slots and a queue."""
 
-    instances: int = Field(default=1, ge=1)
-    cores: int = Field(default=1, ge=1, description="CPU servers per instance")
+    instances: int = Field(default=1, ge=1, le=MAX_INSTANCES)
+    cores: int = Field(default=1, ge=1, le=MAX_CORES, description="CPU servers per instance")
     concurrency: int | None = Field(
-        default=None, ge=1, description="requests an instance works on at once (threads/slots); default = cores"
+        default=None, ge=1, le=MAX_COUNT, description="requests an instance works on at once (threads/slots); default = cores"
     )
     queue: int | None = Field(
-        default=None, ge=0, description="requests an instance holds waiting for a slot; full -> rejected; default unbounded"
+        default=None, ge=0, le=MAX_COUNT, description="requests an instance holds waiting for a slot; full -> rejected; default unbounded"
     )
     load_balancing: Literal["round_robin", "least_connections", "random"] = "round_robin"
     operations: dict[str, Operation] = Field(min_length=1)
@@ -217,11 +220,14 @@ class RequestClass(Strict):
     calls: list[Step] = Field(default_factory=list, description="what the client calls, in order")
     route: Route | None = Field(default=None, description="probabilistic routing instead of `calls`")
     timeout_s: Seconds | None = Field(default=None, alias="timeout", gt=0, description="client gives up after this")
+    http: HttpRequest | None = Field(default=None, description="the HTTP request `archsim loadtest` sends for this class")
 
     @model_validator(mode="after")
     def _calls_or_route(self) -> "RequestClass":
-        if bool(self.calls) == bool(self.route):
-            raise ValueError("a request class needs either `calls` or `route`")
+        if self.calls and self.route:
+            raise ValueError("a request class needs either `calls` or `route`, not both")
+        if not self.calls and not self.route and self.http is None:
+            raise ValueError("a request class needs `calls` or `route` (to simulate) or `http` (to load-test)")
         return self
 
 
@@ -247,7 +253,7 @@ class Scenario(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="used for the results folder")
     description: str = ""
-    seed: int = Field(default=1, ge=0)
+    seed: int = Field(default=1, ge=0, lt=2**63)
     duration_s: Seconds = Field(alias="duration", gt=0, description="simulated time of each replication, warm-up included")
     warmup_s: Seconds = Field(default=0.0, alias="warmup", ge=0, description="initial time whose data is discarded")
     replications: int = Field(default=1, ge=1, le=1000)
@@ -255,7 +261,7 @@ class Scenario(Strict):
     workload: Annotated[Workload, BeforeValidator(_default_open)]
     network: Network = Field(default_factory=Network)
     classes: dict[str, RequestClass] = Field(min_length=1, description="request classes by name")
-    services: dict[str, Service] = Field(min_length=1)
+    services: dict[str, Service] = Field(default_factory=dict, description="needed to simulate; a load-test-only scenario may omit them")
     variants: list[Variant] = Field(default_factory=list)
     meta: dict[str, Any] = Field(
         default_factory=dict,
@@ -266,7 +272,7 @@ class Scenario(Strict):
     )
     hosts: platform_spec.Hosts | None = Field(default=None, description="hosts that instances are packed onto")
     failures: list[platform_spec.Failure] = Field(default_factory=list, description="crashes, outages, host losses, error bursts")
-    slo: platform_spec.Slo | None = Field(default=None, description="latency objective for time-to-recovery after load changes")
+    slo: Thresholds | None = Field(default=None, description="thresholds a run passes or fails (p95<200ms, errors<1%); also the objective of time-to-recovery after load changes")
 
     @model_validator(mode="after")
     def _platform_references(self) -> "Scenario":

@@ -13,7 +13,6 @@ databases, brokers, instances, cores, network hops per request...) and ``meta.st
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -21,6 +20,8 @@ from pydantic import ValidationError
 
 from ..distributions import Deterministic
 from ..errors import ScenarioError
+from ..scenario.diagnostics import line_of, raise_validation, vocabulary
+from ..suggest import did_you_mean, listing, quoted
 from . import event_driven, microkernel, microservices, monolith, service_based, space_based
 from .building import Build
 from .model import KINDS, StyledDocument
@@ -57,7 +58,7 @@ def expand_styles(data: dict[str, Any], file: str, lines: dict[tuple, int]) -> d
     try:
         doc = StyledDocument.model_validate(data)
     except ValidationError as exc:
-        _raise_validation(file, exc, data, lines)
+        raise_validation(file, exc, data, lines, known_fields=vocabulary(StyledDocument) | set(KINDS))
     network = data.get("network") or {}
     b = Build(file=file, lines=lines, app=doc.application, style=doc.style, mix=_mix(data, doc))
     _check_application(b)
@@ -65,6 +66,7 @@ def expand_styles(data: dict[str, Any], file: str, lines: dict[tuple, int]) -> d
     b.check_overrides()
 
     out = {key: value for key, value in data.items() if key not in ("application", "style")}
+    _operate(b, data, out)
     out["services"] = b.services
     out["classes"] = b.classes
     if "latency" not in network:
@@ -80,23 +82,44 @@ def expand_styles(data: dict[str, Any], file: str, lines: dict[tuple, int]) -> d
     return out
 
 
+def _operate(b: Build, data: dict[str, Any], out: dict[str, Any]) -> None:
+    """Where the styled services run and what happens to them, named by capability where it matters.
+
+    ``style.platform`` goes on every service the style built (a deployable's own ``platform``
+    wins); ``style.rollout`` becomes the ``deployment`` of the deployable that runs its capability;
+    a failure whose ``service`` names a capability (not a built service) hits that capability's
+    deployable, so one scenario file injects the same fault into every style.
+    """
+    raw_style = data.get("style") or {}
+    if raw_style.get("platform") is not None:
+        for spec in b.services.values():
+            spec.setdefault("platform", raw_style["platform"])
+    rollout = raw_style.get("rollout")
+    if isinstance(rollout, dict):
+        deployment = {k: v for k, v in rollout.items() if k != "capability"}
+        b.services[_deployable_of(b, rollout["capability"], ("style", "rollout", "capability"))]["deployment"] = deployment
+    failures = data.get("failures")
+    if isinstance(failures, list):
+        placed = []
+        for i, failure in enumerate(failures):
+            target = failure.get("service") if isinstance(failure, dict) else None
+            if isinstance(target, str) and target not in b.services and target in b.app.capabilities:
+                failure = {**failure, "service": _deployable_of(b, target, ("failures", i, "service"))}
+            placed.append(failure)
+        out["failures"] = placed
+
+
+def _deployable_of(b: Build, capability: str, path: tuple) -> str:
+    if capability in b.app.capabilities and capability not in b.placement:
+        b.error(path, f"capability {quoted(capability)} is used by no request, so the {b.style.kind} style builds nothing for it")
+    if capability not in b.placement:
+        b.error(path, f"no capability {quoted(capability)} in the application{did_you_mean(capability, b.app.capabilities)}; "
+                      f"it has: {listing(b.app.capabilities)}")
+    return b.placement[capability]
+
+
 def _line(lines: dict[tuple, int], path: tuple) -> int | None:
-    from ..scenario.load import line_of
-
     return line_of(lines, path)
-
-
-def _raise_validation(file: str, exc: ValidationError, data: Any, lines: dict[tuple, int]) -> None:
-    """A pydantic error in ``application``/``style`` as the one-line scenario error."""
-    from ..scenario.load import _data_path, _describe, _vocabulary, format_path, line_of
-
-    errors = exc.errors(include_url=False)
-    errors.sort(key=lambda e: (e["type"] == "missing", -len(e["loc"])))
-    error = errors[0]
-    path = _data_path(error["loc"], data)
-    extra = f" ({len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    message = _describe(error, path, _vocabulary(StyledDocument) | set(KINDS))
-    raise ScenarioError(file, format_path(path), message + extra, line_of(lines, path)) from None
 
 
 def _mix(data: dict[str, Any], doc: StyledDocument) -> dict[str, float]:
@@ -136,13 +159,11 @@ def _check_application(b: Build) -> None:
             where = ("application", "requests", request, "steps", i)
             capability, dot, operation = step.use.partition(".")
             if capability not in app.capabilities:
-                hint = difflib.get_close_matches(capability, app.capabilities, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                b.error(where, f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(app.capabilities)}")
+                suggestion = did_you_mean(capability, app.capabilities)
+                b.error(where, f"no capability '{capability}' in the application{suggestion}; it has: {listing(app.capabilities)}")
             operations = app.capabilities[capability]
             if not dot:
-                b.error(where, f"write the step as '{capability}.<operation>'; '{capability}' has: {', '.join(operations)}")
+                b.error(where, f"write the step as '{capability}.<operation>'; '{capability}' has: {listing(operations)}")
             if operation not in operations:
-                hint = difflib.get_close_matches(operation, operations, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                b.error(where, f"capability '{capability}' has no operation '{operation}'{suggestion}; it has: {', '.join(operations)}")
+                suggestion = did_you_mean(operation, operations)
+                b.error(where, f"capability '{capability}' has no operation '{operation}'{suggestion}; it has: {listing(operations)}")

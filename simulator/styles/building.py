@@ -12,14 +12,14 @@ validation, so a compiled style is exactly what a user could have written by han
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from ..distributions import Distribution
 from ..errors import ScenarioError
-from ..scenario.load import format_path, line_of
+from ..scenario.diagnostics import format_path, line_of
+from ..suggest import did_you_mean, listing
 from .model import Application, CapabilityOperation, Deployable, Style
 
 Path_ = tuple[str | int, ...]
@@ -84,6 +84,9 @@ class Build:
     hops: dict[str, Hops] = field(default_factory=dict)
     facts: dict[str, float] = field(default_factory=dict)  #: Extra style-specific numbers for ``meta.structure``.
     parameters: dict[str, float] = field(default_factory=dict)  #: Style parameters (seconds) for ``meta``.
+    #: Capability -> the deployable that runs it on the client's path (a capability used only in
+    #: deferred steps: its consumer). What a failure or rollout naming a capability hits.
+    placement: dict[str, str] = field(default_factory=dict)
 
     # --- errors ----------------------------------------------------------------------------------
 
@@ -170,9 +173,8 @@ class Build:
         for name in self.style.settings().deployables:
             if self.roles.get(name) != "app":
                 known = [s for s, role in self.roles.items() if role == "app"]
-                hint = difflib.get_close_matches(name, known, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                self.error(self.settings_path + ("deployables", name), f"the {self.style.kind} style has no deployable '{name}'{suggestion}; it has: {', '.join(known)}")
+                suggestion = did_you_mean(name, known)
+                self.error(self.settings_path + ("deployables", name), f"the {self.style.kind} style has no deployable '{name}'{suggestion}; it has: {listing(known)}")
 
     # --- meta --------------------------------------------------------------------------------------
 
@@ -225,6 +227,8 @@ def synchronous_layout(
 
     def remote_name(capability: str, op: str) -> str:
         return op if deployable_of[capability] == capability else f"{capability}.{op}"
+
+    b.placement.update(deployable_of)
 
     for request, spec in b.app.requests.items():
         hops = b.hops.setdefault(request, Hops())

@@ -12,7 +12,7 @@ points); the others are plug-ins.
 
 from __future__ import annotations
 
-import difflib
+from ..suggest import did_you_mean, listing
 
 from .building import Build, synchronous_layout
 
@@ -28,9 +28,8 @@ def core_capabilities(b: Build) -> list[str]:
         return list(dict.fromkeys(spec.steps[0].use.partition(".")[0] for spec in b.app.requests.values()))
     for i, capability in enumerate(core):
         if capability not in b.app.capabilities:
-            hint = difflib.get_close_matches(capability, b.app.capabilities, n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            b.error(b.settings_path + ("core", i), f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(b.app.capabilities)}")
+            suggestion = did_you_mean(capability, b.app.capabilities)
+            b.error(b.settings_path + ("core", i), f"no capability '{capability}' in the application{suggestion}; it has: {listing(b.app.capabilities)}")
     return list(core)
 
 
