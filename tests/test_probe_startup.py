@@ -91,3 +91,17 @@ def test_the_microvm_probe_boots_qemu_and_says_which_accelerator(tmp_path):
     StartupProfile.model_validate(json.loads((tmp_path / series["profile"]).read_text()))
     assert subprocess.run(["pgrep", "-f", str(microvm.vm_dir())], capture_output=True).stdout == b""  # no VM left
     print(f"microvm ({series['notes']['accelerator']}): median {series['summary_s']['total']['median_s']:.2f} s")
+
+
+def test_the_shipped_scenario_runs_measured_profiles_beside_the_defaults():
+    from simulator.scenario.load import load_scenario
+
+    loaded = load_scenario(REPO / "scenarios" / "startup-measured.yaml")
+    profiles = {v.name: v.scenario.services["api"].platform.profile for v in loaded.variants}
+    assert {name for name, profile in profiles.items() if profile is None} == {"process", "container", "microvm"}
+    measured = {name: profile for name, profile in profiles.items() if profile is not None}
+    assert set(measured) == {"process-measured", "container-measured", "container-cold-measured", "microvm-measured"}
+    assert all(profile.source.startswith("archsim probe startup") for profile in measured.values())
+    assert "image_pull" in measured["container-cold-measured"].phases and "image_pull" not in measured["container-measured"].phases
+    report = json.loads((REPO / "scenarios" / "measured" / "startup.json").read_text())
+    assert {name: s["notes"].get("accelerator") for name, s in report["series"].items()}["microvm"] in ("kvm", "tcg")

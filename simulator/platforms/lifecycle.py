@@ -259,6 +259,7 @@ class Fleet:
             breakdown, mean = dict(expected), None
         return {
             "kind": self.platform.kind,
+            "startup_profile": self.platform.profile.source if self.platform.profile else "",  # measured phases' source
             "startup_mean_s": mean,
             "startup_expected_s": sum(expected.values()),
             "startup_breakdown_s": breakdown,
