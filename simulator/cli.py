@@ -65,6 +65,10 @@ def validate(file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario
     else:  # variants differ in structure (e.g. architecture styles): count each
         names = ", ".join(f"{v.name}: {len(v.scenario.services)} services" for v in loaded.variants)
         services = ""
+    if base.sweep is not None:  # a sweep: say what it sweeps instead of listing every point
+        shown = [v.name for v in loaded.variants]
+        names = ", ".join(shown[:6]) + (f", ... {len(shown) - 6} more" if len(shown) > 6 else "")
+        names += f"; sweep of {len(loaded.variants) // (len(base.variants) or 1)} point(s) over {', '.join(base.sweep.paths())}"
     print(
         f"{file}: ok: scenario '{base.name}', {services + ', ' if services else ''}{len(base.classes)} request class(es), "
         f"{len(loaded.variants)} variant(s) ({names})"
