@@ -8,6 +8,7 @@ bugs only.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -17,9 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import __version__
+from . import __version__, formatting
 from .errors import ArchsimError
-from .units import format_duration
 
 app = typer.Typer(
     name="archsim",
@@ -86,23 +86,10 @@ def schema() -> None:
 # --- run -----------------------------------------------------------------------------------------
 
 
-def _value(block: dict[str, Any], key: str) -> tuple[float | None, float | None]:
+def _figure(block: dict[str, Any], key: str, unit: str) -> str:
+    """``block[key]`` (an estimate ``{mean, ci95}``) written by :mod:`simulator.formatting`."""
     item = block.get(key) or {}
-    return item.get("mean"), item.get("ci95")
-
-
-def _fmt_latency(block: dict[str, Any], key: str) -> str:
-    mean, ci = _value(block, key)
-    if mean is None:
-        return "-"
-    return format_duration(mean) + (f" ±{format_duration(ci)}" if ci is not None else "")
-
-
-def _fmt_number(block: dict[str, Any], key: str, spec: str = ".1f") -> str:
-    mean, ci = _value(block, key)
-    if mean is None:
-        return "-"
-    return format(mean, spec) + (f" ±{format(ci, spec)}" if ci is not None else "")
+    return formatting.figure(item.get("mean"), item.get("ci95"), unit)
 
 
 def _nested(block: dict[str, Any], *path: str) -> dict[str, Any]:
@@ -114,10 +101,10 @@ def _nested(block: dict[str, Any], *path: str) -> dict[str, Any]:
 
 #: Optional columns, shown when any variant has the figure: (header, path into a variant, formatter).
 EXTRA_COLUMNS: list[tuple[str, tuple[str, ...], str]] = [
-    ("async e2e p95", ("classes", "*", "async_latency_p95_s"), "latency"),  # events, write-behind
-    ("SLO recovery", ("extras", "recovery", "time_to_slo_recovery_s"), "latency"),
-    ("availability", ("extras", "availability", "overall"), "percent"),
-    ("$/M requests", ("extras", "cost", "per_million_requests_usd"), "money"),
+    ("async e2e p95", ("classes", "*", "async_latency_p95_s"), "s"),  # events, write-behind
+    ("SLO recovery", ("extras", "recovery", "time_to_slo_recovery_s"), "s"),
+    ("availability", ("extras", "availability", "overall"), "%"),
+    ("$/M requests", ("extras", "cost", "per_million_requests_usd"), "usd"),
 ]
 
 
@@ -126,17 +113,6 @@ def _extra_value(variant: dict[str, Any], path: tuple[str, ...]) -> dict[str, An
         found = [c[path[2]] for c in variant.get("classes", {}).values() if isinstance(c.get(path[2]), dict) and c[path[2]].get("mean") is not None]
         return max(found, key=lambda e: e["mean"]) if found else {}
     return _nested(variant, *path)
-
-
-def _format_extra(estimate: dict[str, Any], kind: str) -> str:
-    mean, ci = estimate.get("mean"), estimate.get("ci95")
-    if mean is None:
-        return "-"
-    if kind == "latency":
-        return format_duration(mean) + (f" ±{format_duration(ci)}" if ci else "")
-    if kind == "percent":
-        return f"{mean:.2%}" + (f" ±{ci:.2%}" if ci else "")
-    return f"${mean:,.2f}" + (f" ±{ci:,.2f}" if ci else "")
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
@@ -148,25 +124,24 @@ def summary_table(summary: dict[str, Any]) -> Table:
         for header, path, kind in EXTRA_COLUMNS
         if any(_extra_value(v, path).get("mean") is not None for v in summary["variants"].values())
     ]
-    for column in ("variant", "throughput/s", "mean", "p50", "p95", "p99", "errors", "busiest service", *[e[0] for e in extras]):
-        table.add_column(column, justify="left" if column in ("variant", "busiest service") else "right")
+    for column in ("variant", "throughput", "p50", "p95", "p99", "errors", "busiest service", *[e[0] for e in extras]):
+        # a figure is never broken over two lines (headers may be)
+        table.add_column(column, justify="left" if column in ("variant", "busiest service") else "right", no_wrap=True)
     for name, variant in summary["variants"].items():
         overall = variant["overall"]
         services = variant["services"]
         busiest = max(services.items(), key=lambda kv: kv[1]["utilisation"]["mean"] or 0.0) if services else None
-        busy = f"{busiest[0]} {busiest[1]['utilisation']['mean']:.0%}" if busiest else "-"
-        error_rate = overall.get("error_rate", {}).get("mean") or 0.0
+        busy = f"{busiest[0]} {formatting.percent(busiest[1]['utilisation']['mean'])}" if busiest else formatting.MISSING
         unfinished = (overall.get("unfinished_fraction") or {}).get("mean") or 0.0
         table.add_row(
-            name + (f" ({unfinished:.0%} unfinished)" if unfinished > UNFINISHED_WARNING else ""),
-            _fmt_number(overall, "throughput_per_s"),
-            _fmt_latency(overall, "latency_mean_s"),
-            _fmt_latency(overall, "latency_p50_s"),
-            _fmt_latency(overall, "latency_p95_s"),
-            _fmt_latency(overall, "latency_p99_s"),
-            f"{error_rate:.2%}",
+            name + (f" ({formatting.percent(unfinished)} unfinished)" if unfinished > UNFINISHED_WARNING else ""),
+            _figure(overall, "throughput_per_s", "/s"),
+            _figure(overall, "latency_p50_s", "s"),
+            _figure(overall, "latency_p95_s", "s"),
+            _figure(overall, "latency_p99_s", "s"),
+            _figure(overall, "error_rate", "%"),
             busy,
-            *[_format_extra(_extra_value(variant, path), kind) for _, path, kind in extras],
+            *[_figure({"x": _extra_value(variant, path)}, "x", unit) for _, path, unit in extras],
         )
     return table
 
@@ -193,6 +168,19 @@ def overload_warnings(summary: dict[str, Any], threshold: float = UNFINISHED_WAR
     return lines
 
 
+def command_line_overrides(assignments: list[str] | None, seed: int | None, replications: int | None) -> dict[str, Any]:
+    """What the command line changed in the scenario, for ``summary.json`` (``run.overrides``):
+    ``{"set": {"workload.rate": "120/s"}, "seed": 7}``; empty when nothing was overridden."""
+    out: dict[str, Any] = {}
+    if assignments:
+        out["set"] = {text.split("=", 1)[0].strip(): text.split("=", 1)[1].strip() for text in assignments if "=" in text}
+    if seed is not None:
+        out["seed"] = seed
+    if replications is not None:
+        out["replications"] = replications
+    return out
+
+
 def _compact(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary without histograms and per-replication values (for ``--json``)."""
 
@@ -210,7 +198,7 @@ def run(
     set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. services.api.instances=4.")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Override the scenario's seed.")] = None,
     replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
-    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Run directory (default: results/<scenario>/<timestamp>).")] = None,
+    out: Annotated[Optional[str], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,
     variant: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="Run only this variant (repeatable).")] = None,
     jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for the run's tasks (every point x variant x replication): a number or 'auto'; with --dask local, the number of Dask workers.")] = "1",
     dask: Annotated[Optional[str], typer.Option(metavar="tcp://HOST:PORT|local", help="Run the tasks on a Dask cluster (its scheduler's address), or on a LocalCluster started for the run ('local'). Needs the [dask] extra.")] = None,
@@ -255,14 +243,12 @@ def run(
         loaded = load_scenario(file, set_ or [], seed=seed, replications=replications)
         options = {"file": str(file), "path": str(file.resolve()), "overrides": set_ or [], "seed": seed,
                    "replications": replications, "variants": variant}
-        run_dir = out if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
+        run_dir = usable_run_dir(out) if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
     if variant:
         unknown = [v for v in variant if v not in {x.name for x in loaded.variants}]
         if unknown:
             raise ArchsimError(f"{file}: --variant {unknown[0]}: no such variant; the file has: {', '.join(v.name for v in loaded.variants)}")
     check_budget(loaded, force=force or resume is not None, only=variant)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ArchsimError(f"--out {run_dir}: is a file; give a folder for the run directory")
     show = not quiet and not as_json and sys.stderr.isatty()
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"), TextColumn("{task.percentage:>3.0f}%"),
@@ -276,7 +262,8 @@ def run(
     with progress:
         try:
             summary = run_scenario(loaded, run_dir, jobs=n_jobs, dask=dask, progress=on_progress, only=variant,
-                                   resume=resume is not None, options=options)
+                                   resume=resume is not None, options=options,
+                                   overrides=command_line_overrides(set_, seed, replications))
         except KeyboardInterrupt:
             stderr.print(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}")
             raise typer.Exit(130) from None
@@ -294,6 +281,22 @@ def run(
         for line in overload_warnings(summary):
             stderr.print(f"[yellow]warning:[/yellow] {line}")
         stdout.print(f"results: {run_dir}")
+
+
+def usable_run_dir(out: str) -> Path:
+    """The ``--out`` folder, created now so that an unusable one is refused before the run starts."""
+    if not out.strip():
+        raise ArchsimError("--out: empty path: give a folder for the run directory (e.g. --out results/my-run)")
+    run_dir = Path(out)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ArchsimError(f"--out {out}: is a file; give a folder for the run directory")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArchsimError(f"--out {out}: cannot create the folder ({exc.strerror or exc.__class__.__name__})") from None
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise ArchsimError(f"--out {out}: the folder is not writable")
+    return run_dir
 
 
 def _draw_charts(run_dir: Path, quiet: bool) -> None:
@@ -343,11 +346,15 @@ def _register_subcommands() -> None:
     from .deploy.cli import app as deploy_app
 
     app.add_typer(deploy_app, name="deploy", help="Build and run the real reference services in containers.")
+    from .probe.cli import app as probe_app
+
+    app.add_typer(probe_app, name="probe", help="Measure start-up of processes, containers and microVMs on this machine.")
     from .loadtest.cli import register as register_loadtest
     from .report_commands import register as register_report_commands
 
     register_report_commands(app)  # archsim report / archsim compare (charts imported on use)
     register_loadtest(app)  # archsim loadtest: Locust with a scenario's load shape -> measured run
+    from .calibration.cli import register as register_calibrate; register_calibrate(app)  # archsim calibrate
 
 
 _register_subcommands()
@@ -358,10 +365,28 @@ _register_subcommands()
 ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+def _plain_help_flag(command) -> None:
+    """``--help`` is a flag: show it without a value placeholder (Typer prints ``<bool>``), in
+    every command and sub-command."""
+    original = command.get_help_option
+
+    def get_help_option(ctx):
+        option = original(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _plain_help_flag(sub)
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line and exit code 2."""
+    command = typer.main.get_command(app)
+    _plain_help_flag(command)
     try:
-        code = app(standalone_mode=False)
+        code = command(standalone_mode=False)
     except ArchsimError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -44,6 +44,7 @@ def compare(
     from rich.console import Console
     from rich.table import Table
 
+    from . import formatting
     from .results.rundata import load_runs, read_summary
     from .report.compare import comparability_warnings, differences, draw_differences
 
@@ -56,9 +57,11 @@ def compare(
     for column in ("variant", "metric", "A", "B", "B − A", "± 95% CI", "relative", "verdict"):
         table.add_column(column, justify="left" if column in ("variant", "metric", "verdict") else "right")
     for d in diffs:
-        table.add_row(d.pair, d.metric, f"{d.a:.4g}", f"{d.b:.4g}", f"{d.diff:+.4g}",
-                      "–" if d.ci95 is None else f"{d.ci95:.2g}",
-                      "–" if d.relative is None else f"{d.relative:+.1%}", d.verdict)
+        change = formatting.figure(abs(d.diff), None, d.unit)
+        table.add_row(d.pair, d.metric, formatting.figure(d.a, None, d.unit), formatting.figure(d.b, None, d.unit),
+                      ("−" if d.diff < 0 else "+") + change if d.diff else change,
+                      formatting.MISSING if d.ci95 is None else formatting.figure(d.ci95, None, d.unit),
+                      formatting.relative(d.relative), d.verdict)
     Console(width=160).print(table)
     made = draw_differences(diffs, out if out is not None else run_b / "compare", f"{run_b.name} vs {run_a.name}",
                             warnings=warnings)

@@ -93,6 +93,7 @@ def run_scenario(
     only: list[str] | None = None,
     resume: bool = False,
     options: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Simulate every variant of ``loaded`` and write the run directory; returns the summary.
 
@@ -119,6 +120,7 @@ def run_scenario(
     summary = rundir.new_summary(
         loaded, source="simulation", seed=base.seed, replications=base.replications, duration_s=base.duration_s,
         warmup_s=base.warmup_s, metrics_interval_s=base.metrics_interval_s, jobs=jobs, **executor.describe(),
+        overrides=overrides or {},  # what the command line changed (--set, --seed, --replications)
     )
     if base.sweep is not None:
         summary["sweep"] = sweep_header(base.sweep, variants)

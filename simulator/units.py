@@ -133,21 +133,3 @@ def parse_rate(value: object) -> float:
 def parse_bandwidth_mb_s(value: object) -> float:
     """Megabytes per second from ``'100MB/s'``, ``'1Gbit/s'`` or a plain number of MB/s."""
     return _read(value, "a bandwidth like '100MB/s' or '1Gbit/s'", _bandwidth_factor, _BANDWIDTH)
-
-
-def format_duration(seconds: float) -> str:
-    """A short human form of a duration: ``0.0123 -> '12.3ms'``."""
-    if seconds != seconds:  # NaN
-        return "-"
-    a = abs(seconds)
-    if a == 0:
-        return "0s"
-    if a < 1e-3:
-        return f"{seconds * 1e6:.3g}us"
-    if a < 1:
-        return f"{seconds * 1e3:.3g}ms"
-    if a < 120:
-        return f"{seconds:.3g}s"
-    if a < 7200:
-        return f"{seconds / 60:.3g}m"
-    return f"{seconds / 3600:.3g}h"

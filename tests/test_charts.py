@@ -89,31 +89,34 @@ def figures(monkeypatch):
         plt.close(fig)
 
 
-def test_radar_legend_sits_below_the_plots_and_labels_stay_in_the_figure(styles, tmp_path, figures):
+def test_radar_is_one_small_radar_per_variant_with_the_legend_below_and_labels_in_the_figure(styles, tmp_path, figures):
     draw_radar(build_scorecard(styles), tmp_path)
     [fig] = figures
     renderer = fig.canvas.get_renderer()
     legend = fig.legends[0].get_window_extent(renderer)
     page = fig.bbox
-    for ax in fig.axes:
-        assert not legend.overlaps(ax.title.get_window_extent(renderer))
+    radars = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in radars] == [v.label for v in styles]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[0].startswith("simulated:") and "Measured" not in " ".join(labels)  # a simulation is not a measurement
+    for ax in radars:
         assert legend.y1 < ax.get_window_extent(renderer).y0  # below the circles
         for label in ax.get_xticklabels():
             box = label.get_window_extent(renderer)
             assert page.x0 <= box.x0 and box.x1 <= page.x1, label.get_text()
-            assert not box.overlaps(ax.title.get_window_extent(renderer))
+            assert not box.overlaps(ax.title.get_window_extent(renderer)), label.get_text()
 
 
 def _panel(fig, ylabel):
     return next(ax for ax in fig.axes if ax.get_ylabel() == ylabel)
 
 
-def test_time_series_axes_start_at_zero_and_an_empty_queue_is_not_negative(sweep, tmp_path, figures):
+def test_time_series_axes_start_at_zero_and_quiet_panels_are_left_out(sweep, tmp_path, figures):
     draw_timeseries(sweep[0], tmp_path)
     [fig] = figures
-    low, high = _panel(fig, "queued requests").get_ylim()
-    assert low == 0 and high >= 1
     assert _panel(fig, "requests/s").get_ylim()[0] == 0
+    ylabels = [ax.get_ylabel() for ax in fig.axes]
+    assert "instances" not in ylabels  # nothing scaled, started or failed: no panel of flat lines
     latency = _panel(fig, "latency (ms)")
     assert [t.get_text() for t in latency.get_legend().get_texts()] == ["p50", "p95", "p99"]
 

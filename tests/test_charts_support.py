@@ -5,6 +5,8 @@ instance sweep, with a spike). ``styles_run`` is that run relabelled as three ar
 with every planned ``extras`` key filled in (start-ups, cost, availability, recovery, rollout,
 structure) and crash/rollout events, standing in for what the platform and style models will
 write. ``measured_run`` is a copy marked ``source: measured``, as a Locust test writes it.
+``main_job_run`` is the README's main job itself, ``scenarios/styles-baseline.yaml``, run once per
+test session (two worker processes, about 10 s of CPU).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 from pathlib import Path
 
 FIXTURE = Path(__file__).parent / "fixtures" / "charts-sweep.yaml"
+MAIN_JOB = Path(__file__).parent.parent / "scenarios" / "styles-baseline.yaml"
 STYLE_OF = {"load-50": "monolith", "api-x2": "microservices", "api-x4": "event-driven"}
 
 
@@ -26,6 +29,17 @@ def sweep_run(root: Path) -> Path:
 
     out = root / "sweep"
     run_scenario(load_scenario(FIXTURE), out)
+    return out
+
+
+@functools.cache
+def main_job_run(root: Path) -> Path:
+    """The six styles of ``scenarios/styles-baseline.yaml``, simulated as the README runs them."""
+    from simulator.runner import run_scenario
+    from simulator.scenario import load_scenario
+
+    out = root / "main-job"
+    run_scenario(load_scenario(MAIN_JOB), out, jobs=2)
     return out
 
 

@@ -266,3 +266,16 @@ def test_the_loadtest_package_never_imports_the_main_cli():
             "print('simulator.cli' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_missing_locust_is_named_as_a_missing_dependency(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['locust'] = None\n"  # as if Locust were not installed
+            "from simulator.loadtest.cli import main\n"
+            f"main([{str(spiky_scenario(tmp_path, '{rate: 5/s, mix: {a: 0.5, b: 0.5}}'))!r}, '--host', 'http://127.0.0.1:9'])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: archsim loadtest needs Locust, which is not installed: python3 -m pip install -e . (or pip install locust)"]

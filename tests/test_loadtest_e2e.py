@@ -110,7 +110,7 @@ def loadtest(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 def test_open_load_reaches_its_target_rate_and_reports_beside_a_simulation(standin, tmp_path):
     measured = tmp_path / "measured"
     done = loadtest(str(SCENARIO), "--host", standin, "--locustfile", str(LOCUSTFILE), "--duration", "12s",
-                    "--set", "workload.rate=20/s", "--set", "warmup=2s", "--out", str(measured), "--no-charts")
+                    "--set", "workload.rate=20/s", "--set", "warmup=2s", "--set", "metrics_interval=5s", "--out", str(measured), "--no-charts")
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"results: {measured}" in done.stdout
 

@@ -7,7 +7,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from simulator.distributions import Distribution
-from simulator.units import format_duration, parse_bandwidth_mb_s, parse_duration, parse_rate, parse_size_mb
+from simulator.units import parse_bandwidth_mb_s, parse_duration, parse_rate, parse_size_mb
 
 DIST = TypeAdapter(Distribution)
 
@@ -48,12 +48,6 @@ def test_a_string_without_a_unit_is_refused_but_a_yaml_number_is_read_in_seconds
         DIST.validate_python("exp(10)")
     assert parse_duration(10) == 10.0
     assert parse_rate(90) == 90.0
-
-
-def test_format_duration():
-    assert format_duration(0.0123) == "12.3ms"
-    assert format_duration(2.5) == "2.5s"
-    assert format_duration(150) == "2.5m"
 
 
 @pytest.mark.parametrize(

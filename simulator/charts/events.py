@@ -80,7 +80,8 @@ def split_events(events: list[dict]) -> tuple[list[Span], list[Moment]]:
                 spans.append(_span(base, opened, time_s))
             elif duration and kind == "rollout_end":  # the end carries the rollout's length
                 spans.append(_span(base, {**event, "time_s": time_s - duration}, time_s))
-            if kind == "rollout_end" and event.get("rolled_back"):
+            already = any(m.kind == "rollback" and m.label.endswith(_target(event)) for m in moments)
+            if kind == "rollout_end" and event.get("rolled_back") and not already:
                 moments.append(Moment("rollback", time_s, f"rolled back{_target(event)}"))
             continue
         if kind.endswith("_start"):
@@ -105,6 +106,24 @@ def _span(kind: str, event: dict, end_s: float | None) -> Span:
     return Span(kind, float(event["time_s"]), end_s, f"{kind}{_target(event)}{detail}")
 
 
+LABEL_CHAR_WIDTH = 0.0095  #: Width of one label character as a share of the time axis (10 pt on ~8 in).
+
+
+def label_lines(starts: list[float], labels: list[str], end_s: float) -> list[int]:
+    """The line each label goes on so that none prints over another: a label takes the first line
+    whose previous label ends before it starts."""
+    ends: list[float] = []
+    lines = []
+    for start, label in zip(starts, labels):
+        width = (len(label) + 2) * LABEL_CHAR_WIDTH * end_s
+        line = next((i for i, end in enumerate(ends) if end <= start), len(ends))
+        if line == len(ends):
+            ends.append(0.0)
+        ends[line] = start + width
+        lines.append(line)
+    return lines
+
+
 def strip_rows(moments: list[Moment]) -> list[str]:
     """Moment kinds present, in strip order (known kinds first, then the rest by name)."""
     present = {m.kind for m in moments}
@@ -127,10 +146,13 @@ def mark_important(ax, moments: list[Moment]) -> None:
 
 
 def draw_strip(ax, spans: list[Span], moments: list[Moment], end_s: float) -> None:
-    """The event strip: span names on the top line, one marker row per moment kind, a legend."""
+    """The event strip: span names on the top lines, one marker row per moment kind, a legend.
+
+    No two labels print over each other: span names stack on as many lines as they need, and a
+    moment's name is left out when it would cover the previous one of its row (its marker stays)."""
     rows = strip_rows(moments)
     counts = Counter(m.kind for m in moments)
-    top = len(rows)  # the span-name line sits above the marker rows
+    top = len(rows)  # the span-name lines sit above the marker rows
     shade_spans(ax, spans, end_s)
     handles = []
     for row, kind in enumerate(rows):
@@ -141,17 +163,21 @@ def draw_strip(ax, spans: list[Span], moments: list[Moment], end_s: float) -> No
                    linewidths=1.5, zorder=3, clip_on=False)
         handles.append(Line2D([], [], linestyle="none", marker=marker, color=colour, markersize=8, label=f"{name} ({counts[kind]})"))
         if kind in IMPORTANT and counts[kind] <= LABEL_AT_MOST:
-            for m in moments:
-                if m.kind == kind:
-                    ax.annotate(m.label, xy=(m.time_s, y), xytext=(7, 0), textcoords="offset points", va="center",
-                                fontsize=10, color=colour, fontweight="bold")
-    for span in spans:
+            free_from = -float("inf")
+            for m in sorted((m for m in moments if m.kind == kind), key=lambda m: m.time_s):
+                if m.time_s < free_from:
+                    continue
+                ax.annotate(m.label, xy=(m.time_s, y), xytext=(7, 0), textcoords="offset points", va="center",
+                            fontsize=10, color=colour, fontweight="bold")
+                free_from = m.time_s + (len(m.label) + 2) * LABEL_CHAR_WIDTH * end_s
+    lines = label_lines([s.start_s for s in spans], [s.label for s in spans], end_s)
+    for span, line in zip(spans, lines):
         colour = SPAN_COLOURS.get(span.kind, "0.4")
-        ax.annotate(span.label, xy=(span.start_s, top), xytext=(3, 0), textcoords="offset points", va="center",
-                    fontsize=10, color=colour, fontweight="bold")
+        ax.annotate(span.label, xy=(max(span.start_s, 0.0), top + 0.8 * line), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=10, color=colour, fontweight="bold")
     for kind in dict.fromkeys(s.kind for s in spans):
         handles.append(Patch(color=SPAN_COLOURS.get(kind, "0.5"), alpha=0.35, label=kind))
-    ax.set_ylim(-0.7, top + 0.6)
+    ax.set_ylim(-0.7, top + 0.8 * max(lines, default=0) + 0.6)
     ax.set_yticks([])
     ax.grid(False, axis="y")
     ax.spines["left"].set_visible(False)
@@ -161,8 +187,9 @@ def draw_strip(ax, spans: list[Span], moments: list[Moment], end_s: float) -> No
                   ncols=2 if len(handles) > 4 else 1, handletextpad=0.3, columnspacing=0.8)
 
 
-def strip_height(spans: list[Span], moments: list[Moment]) -> float:
-    """Inches the strip needs: a line per moment kind plus the span-name line, and room for its legend."""
+def strip_height(spans: list[Span], moments: list[Moment], end_s: float | None = None) -> float:
+    """Inches the strip needs: a line per moment kind, the span-name lines, and room for its legend."""
     entries = len(strip_rows(moments)) + len({s.kind for s in spans})
     legend_lines = entries if entries <= 4 else (entries + 1) // 2
-    return 0.35 + 0.24 * max(len(strip_rows(moments)) + 1, legend_lines)
+    span_lines = 1 + max(label_lines([s.start_s for s in spans], [s.label for s in spans], end_s), default=0) if spans and end_s else 1
+    return 0.35 + 0.24 * max(len(strip_rows(moments)) + span_lines, legend_lines)

@@ -1,9 +1,10 @@
-"""Latency percentiles per variant: grouped bars of p50, p95 and p99 with 95% CI error bars.
+"""Latency percentiles per variant: p50, p95 and p99 side by side, with 95% CI error bars.
 
 The first chart of a design review: how long requests take, typically and in the tail, for each
-variant. Bars are grouped by percentile so variants sit side by side in their own colours; the
-axis turns logarithmic when variants differ by more than 20x, so a saturated variant does not
-flatten the others into the floor.
+variant. One panel per percentile, one horizontal bar per variant, the variant names written
+once on the left: there is no legend to cover a bar, and the chart reads the same with 6
+variants or 24 (the figure grows a line per variant). The time axis turns logarithmic when
+variants differ by more than 20x, so a saturated variant does not flatten the others.
 """
 
 from __future__ import annotations
@@ -11,48 +12,47 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.ticker import LogLocator, NullFormatter
 
-from .look import caption, figure, legend_label, number_formatter, save, seconds_label, styled, subtitle
+from .look import caption, figure, hatch, interval_note, legend_label, log_axis, save, seconds_label, styled, subtitle
 from ..results.rundata import VariantRun
 
 PERCENTILES = (("p50", "latency_p50_s"), ("p95", "latency_p95_s"), ("p99", "latency_p99_s"))
+LOG_ABOVE = 20.0  #: Largest / smallest value beyond which the time axis is logarithmic.
 
 
 @styled
 def draw_percentiles(variants: list[VariantRun], out_dir: Path, stem: str = "latency-percentiles") -> list[Path]:
-    """Grouped bars p50/p95/p99 per variant with 95% CI error bars; nothing if no latencies."""
+    """Three panels (p50/p95/p99) of one bar per variant with 95% CI error bars; nothing if no latencies."""
     shown = [v for v in variants if v.get("overall.latency_p95_s") is not None]
     if not shown:
         return []
-    top = max(v.get(f"overall.{key}").high for v in shown for _, key in PERCENTILES if v.get(f"overall.{key}"))
-    scale, unit = seconds_label(top)
-    fig, ax = figure()
-    width = 0.8 / len(shown)
-    x = np.arange(len(PERCENTILES))
-    values = []
-    for i, variant in enumerate(shown):
-        means, errors = [], []
-        for _, key in PERCENTILES:
-            est = variant.get(f"overall.{key}")
-            means.append(est.mean * scale if est else np.nan)
-            errors.append((est.ci95 or 0.0) * scale if est else 0.0)
-        values.extend(m for m in means if m == m)
-        lower = [min(e, m * 0.999) if m == m else 0 for m, e in zip(means, errors)]  # a bar never dips below 0
-        ax.bar(x + (i - (len(shown) - 1) / 2) * width, means, width * 0.92, yerr=[lower, errors], capsize=4,
-               color=variant.colour, label=legend_label(variant), edgecolor="white", linewidth=0.5,
-               hatch="//" if variant.source == "measured" else None)
-    positive = [v for v in values if v > 0]
-    if positive and max(positive) / min(positive) > 20:
-        ax.set_yscale("log")
-        ax.set_ylim(bottom=min(positive) / 3)  # wide CIs must not drag the axis down to nothing
-        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(number_formatter())
-        ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.set_xticks(x, [name for name, _ in PERCENTILES])
-    ax.set_ylabel(f"latency ({unit})")
-    ax.set_xlabel("percentile (error bars: 95% confidence interval)")
-    ax.set_title("Response time percentiles per variant")
-    caption(fig, subtitle(shown))
-    ax.legend(ncols=min(3, len(shown)), loc="upper left", frameon=False)
+    estimates = [[v.get(f"overall.{key}") for _, key in PERCENTILES] for v in shown]
+    top = max(e.high for row in estimates for e in row if e)
+    values_s = [e.mean for row in estimates for e in row if e and e.mean > 0]
+    logarithmic = bool(values_s) and max(values_s) / min(values_s) > LOG_ABOVE
+    # a log axis spans decades: one unit for all of them, milliseconds unless everything is seconds
+    scale, unit = seconds_label(min(values_s) if logarithmic else top)
+    label_width = max(len(legend_label(v)) for v in shown)
+    fig, axes = figure(1, 3, right=0.0, height=max(5.5, 1.9 + 0.34 * len(shown)), sharex=True, sharey=True)
+    fig.subplots_adjust(left=min(0.45, (0.35 + 0.105 * label_width) / 12.0))
+    y = np.arange(len(shown))
+    for column, (ax, (name, _)) in enumerate(zip(axes, PERCENTILES)):
+        for i, (variant, row) in enumerate(zip(shown, estimates)):
+            est = row[column]
+            if est is None:
+                continue
+            mean, ci = est.mean * scale, (est.ci95 or 0.0) * scale
+            ax.barh(y[i], mean, 0.72, xerr=[[min(ci, mean * 0.999)], [ci]] if ci else None, capsize=3,
+                    color=variant.colour, hatch=hatch(variant), edgecolor="white", linewidth=0.5,
+                    error_kw={"elinewidth": 1.2, "ecolor": "0.15"})
+        ax.set_title(name)
+        ax.grid(False, axis="y")
+        ax.set_xlabel(f"latency ({unit})")
+    if logarithmic:
+        log_axis(axes[0], "x", min(values_s) * scale / 1.5, top * scale, unit)
+    else:
+        axes[0].set_xlim(0, top * scale * 1.08)
+    axes[0].set_yticks(y, [legend_label(v) for v in shown])
+    axes[0].invert_yaxis()
+    caption(fig, f"{interval_note(shown)} · {subtitle(shown)}")
     return save(fig, out_dir, stem)

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .look import caption, figure, number_formatter, save, seconds_label, styled, subtitle
-from ..results.rundata import VariantRun
+from .. import formatting
+from .look import (STYLE_COLOURS, caption, figure, interval_note, legend_outside, log_axis, number_formatter, save,
+                   seconds_label, styled, subtitle)
+from ..results.rundata import Estimate, VariantRun
 from .sweeps import families, family_label
 
 KNEE_FACTOR = 2.0  #: The knee is where p95 reaches this multiple of its low-load value.
@@ -38,53 +40,78 @@ def knee(loads: list[float], p95s: list[float], factor: float = KNEE_FACTOR) -> 
     return None
 
 
+def offered(variant: VariantRun) -> Estimate | None:
+    """Offered load: arrivals per second in the measured window, finished or not."""
+    return variant.get("overall.offered_rate_per_s") or variant.offered_per_s
+
+
 def saturation_curves(variants: list[VariantRun]) -> list[tuple[str, list[VariantRun]]]:
     """(label, variants sorted by offered load) for each sweep with enough distinct loads."""
     curves = []
     for family in families(variants):
-        points = [v for v in family if v.offered_per_s is not None and v.get("overall.latency_p95_s") is not None]
-        if len({round(v.offered_per_s.mean, 6) for v in points}) >= MIN_POINTS:
-            curves.append((family_label(points), sorted(points, key=lambda v: v.offered_per_s.mean)))
+        points = [v for v in family if offered(v) is not None and v.get("overall.latency_p95_s") is not None]
+        if len({round(offered(v).mean, 6) for v in points}) >= MIN_POINTS:
+            curves.append((family_label(points), sorted(points, key=lambda v: offered(v).mean)))
     return curves
+
+
+def curve_colour(curve: list[VariantRun]) -> str:
+    """A sweep's colour: its style's own colour when the sweep is one style, as in every other chart."""
+    styles = {v.style for v in curve}
+    if len(styles) == 1 and next(iter(styles)) in STYLE_COLOURS:
+        return STYLE_COLOURS[next(iter(styles))]
+    return curve[len(curve) // 2].colour
 
 
 @styled
 def draw_saturation(variants: list[VariantRun], out_dir: Path, stem: str = "saturation") -> list[Path]:
-    """Two panels (throughput, p95) against offered load, one line per sweep, knees marked."""
+    """Two panels (throughput, p95) against offered load, one line per sweep, knees marked.
+
+    Each knee is a dashed line in its sweep's colour, its value in the sweep's legend entry (labels
+    beside the lines would print over each other when knees are close)."""
     curves = saturation_curves(variants)
     if not curves:
         return []
     top = max(v.get("overall.latency_p95_s").high for _, curve in curves for v in curve)
-    scale, unit = seconds_label(top)
-    fig, (ax_x, ax_l) = figure(1, 2)
+    low = min(v.get("overall.latency_p95_s").mean for _, curve in curves for v in curve)
+    scale, unit = seconds_label(low)  # a log axis over decades reads in the unit of its smallest value (1 s and up: "1 s")
+    fig, (ax_x, ax_l) = figure(1, 2, right=3.6)
+    drawn: list[tuple[str, list[float], list[float]]] = []
     for label, curve in curves:
-        colour = curve[0].colour
-        loads = [v.offered_per_s.mean for v in curve]
+        colour = curve_colour(curve)
+        loads = [offered(v).mean for v in curve]
         x = [v.get("overall.throughput_per_s") for v in curve]
         p95 = [v.get("overall.latency_p95_s") for v in curve]
-        ax_x.errorbar(loads, [e.mean for e in x], yerr=[e.ci95 or 0 for e in x], color=colour, marker="o",
-                      linewidth=2.2, capsize=3, label=label)
-        ax_l.errorbar(loads, [e.mean * scale for e in p95], yerr=[(e.ci95 or 0) * scale for e in p95], color=colour,
-                      marker="o", linewidth=2.2, capsize=3, label=label)
         at = knee(loads, [e.mean for e in p95])
+        name = f"{label}: knee ≈ {formatting.rate(at)}" if at is not None else f"{label}: no knee"
+        linestyle = curve[0].linestyle
+        twin = next((other for other, l2, y2 in drawn if l2 == loads and
+                     all(abs(a - b) <= 0.02 * abs(b) for a, b in zip([e.mean for e in p95], y2))), None)
+        if twin is not None:  # an identical curve would hide the first one: dashed on top, and said so
+            linestyle, name = (0, (4, 3)), f"{name} (= {twin})"
+        drawn.append((label, loads, [e.mean for e in p95]))
+        ax_x.errorbar(loads, [e.mean for e in x], yerr=[e.ci95 or 0 for e in x], color=colour, marker="o",
+                      linewidth=2.2, capsize=3, label=name, linestyle=linestyle)
+        ax_l.errorbar(loads, [e.mean * scale for e in p95], yerr=[(e.ci95 or 0) * scale for e in p95], color=colour,
+                      marker="o", linewidth=2.2, capsize=3, linestyle=linestyle)
         if at is not None:
             for ax in (ax_x, ax_l):
-                ax.axvline(at, color=colour, linestyle="--", linewidth=1.4)
-            ax_l.annotate(f"knee ≈ {at:,.0f}/s", xy=(at, 0.92), xycoords=("data", "axes fraction"), xytext=(6, 0),
-                          textcoords="offset points", color=colour, fontsize=13, fontweight="bold")
-    limit = max(v.offered_per_s.mean for _, curve in curves for v in curve)
+                ax.axvline(at, color=colour, linestyle="--", linewidth=1.2, alpha=0.8)
+    limit = max(offered(v).mean for _, curve in curves for v in curve)
     ax_x.plot([0, limit], [0, limit], color="0.6", linestyle=":", linewidth=1.2, label="throughput = offered")
     ax_x.set_xlabel("offered load (requests/s)")
     ax_x.set_ylabel("throughput (requests/s)")
     ax_x.set_title("Throughput vs offered load")
-    ax_l.set_yscale("log")
+    log_axis(ax_l, "y", low * scale / 1.5, top * scale, unit)
     ax_l.set_xlabel("offered load (requests/s)")
     ax_l.set_ylabel(f"p95 response time ({unit}, log scale)")
     ax_l.set_title("p95 vs offered load")
     for ax in (ax_x, ax_l):
         ax.xaxis.set_major_formatter(number_formatter())
+        ax.set_xlim(left=0)
+    ax_x.set_ylim(bottom=0)
     ax_x.yaxis.set_major_formatter(number_formatter())
-    ax_x.legend(loc="upper left", frameon=False)
-    caption(fig, f"Saturation (knee: p95 at {KNEE_FACTOR:g}x its low-load value) · "
+    legend_outside(ax_l, *ax_x.get_legend_handles_labels(), fontsize=11)
+    caption(fig, f"knee: p95 at {KNEE_FACTOR:g}x its low-load value · {interval_note([v for _, c in curves for v in c])} · "
                  + subtitle([v for _, c in curves for v in c]))
     return save(fig, out_dir, stem)

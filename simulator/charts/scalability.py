@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import formatting
 from .look import caption, figure, number_formatter, save, styled, subtitle
 from ..results.rundata import VariantRun
 from .sweeps import families, family_label, max_sustainable_throughput, total_instances, varying_services
@@ -102,14 +103,14 @@ def draw_scalability(variants: list[VariantRun], out_dir: Path, stem: str = "sca
     sweeps = scalability_sweeps(variants)
     if not sweeps:
         return []
-    fig, ax = figure()
+    fig, ax = figure(right=0.0, bottom=0.25 * len(sweeps) + 0.3)
     top_n = max(max(fit.instances) for _, _, fit in sweeps)
     for label, members, fit in sweeps:
         colour = members[0].colour
         grid = np.linspace(1, top_n * 1.5, 200)
         ax.scatter(fit.instances, fit.throughput, color=colour, s=70, zorder=3)
         peak = fit.peak_instances
-        text = f"{label}: λ={fit.lam:,.0f}/s, σ={fit.sigma:.3f} (contention), κ={fit.kappa:.4f} (coherency)"
+        text = f"{label}: λ = {formatting.rate(fit.lam)}, σ = {fit.sigma:.3f} (contention), κ = {fit.kappa:.4f} (coherency)"
         if peak is not None and peak < top_n * 10:
             text += f", peak at N≈{peak:.1f}"
         ax.plot(grid, usl(grid, fit.lam, fit.sigma, fit.kappa), color=colour, linewidth=2.2, label=text)
@@ -120,7 +121,7 @@ def draw_scalability(variants: list[VariantRun], out_dir: Path, stem: str = "sca
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.set_title("Scalability: capacity vs instances, Universal Scalability Law fit")
-    ax.legend(loc="upper left", frameon=False, fontsize=11)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.13), frameon=False, fontsize=11)  # under the axes: never on a curve
     caption(fig, "dots: X / U_bottleneck per variant · line: USL fit · dotted: linear scaling · "
             + subtitle([v for _, m, _ in sweeps for v in m]))
     return save(fig, out_dir, stem)

@@ -15,7 +15,9 @@ chart and the scorecard.
 from __future__ import annotations
 
 import json
+import math
 import os
+import statistics
 from collections import defaultdict
 from typing import Any
 
@@ -68,10 +70,26 @@ def bottleneck_utilisation(variant: VariantRun) -> tuple[str, float] | None:
     return busiest
 
 
+def over_replications(values: list[float]) -> Estimate | None:
+    """Mean and 95% Student-t half-width of per-replication values (None if there are none)."""
+    from scipy.special import stdtrit
+
+    clean = [v for v in values if math.isfinite(v)]
+    if not clean:
+        return None
+    mean = statistics.fmean(clean)
+    if len(clean) < 2:
+        return Estimate(mean, None, tuple(clean))
+    half = float(stdtrit(len(clean) - 1, 0.975)) * statistics.stdev(clean) / math.sqrt(len(clean))
+    return Estimate(mean, half, tuple(clean))
+
+
 def max_sustainable_throughput(variant: VariantRun) -> Estimate | None:
     """Throughput the variant could carry with its bottleneck 100% busy: X / U_max (utilisation law).
 
-    A measured capacity (``extras.capacity.max_throughput_per_s``) wins when a run records one.
+    Per replication when the run keeps per-replication values (the bottleneck is the service
+    busiest on average). A measured capacity (``extras.capacity.max_throughput_per_s``) wins when
+    a run records one.
     """
     measured = variant.get("extras.capacity.max_throughput_per_s")
     if measured is not None:
@@ -80,6 +98,9 @@ def max_sustainable_throughput(variant: VariantRun) -> Estimate | None:
     busiest = bottleneck_utilisation(variant)
     if throughput is None or busiest is None or busiest[1] <= 0.01:
         return None
+    utilisation = variant.get(f"services.{busiest[0]}.utilisation")
+    if len(throughput.values) == len(utilisation.values) > 0 and min(utilisation.values) > 0.01:
+        return over_replications([x / min(u, 1.0) for x, u in zip(throughput.values, utilisation.values)])
     scale = 1.0 / min(busiest[1], 1.0)
     return Estimate(throughput.mean * scale, throughput.ci95 * scale if throughput.ci95 is not None else None)
 

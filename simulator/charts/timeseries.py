@@ -1,11 +1,12 @@
 """Time series of one variant: what happened during the run, with events marked.
 
-Five stacked panels sharing the time axis: offered load and throughput, p95 latency, instances by
-state, queue/backlog per service, and (when present) errors. Lines are the mean over replications
+Stacked panels sharing the time axis: offered load and completions, latency, and when they have
+something to show, instances by state, queue/backlog per service, and errors. Lines are the mean over replications
 with a min-max band. Events from ``summary.json`` are drawn by :mod:`.events`: spans (spike,
 outage, rollout) shaded on every panel, moments (scale-ups, start-ups, crashes) as markers on a
 thin strip above the panels, so a latency bump lines up with its cause without burying the data.
-Rates start at zero (noise must not look like a dip) and an empty queue axis runs 0-1, not ±0.04.
+Rates start at zero (noise must not look like a dip); the time axis reads in seconds, or
+minutes for runs over five minutes.
 
 Instances by state: ``instances.<svc>`` is the number ready; any ``<state>.<svc>`` column for
 the states in :data:`INSTANCE_STATES` (written by the platform models) is drawn beside it.
@@ -16,13 +17,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from matplotlib.lines import Line2D
+
 from .events import draw_strip, mark_important, shade_spans, split_events, strip_height
-from .look import caption, figure, number_formatter, save, seconds_label, styled, subtitle
+from .look import (PALETTE, caption, figure, legend_outside, log_axis, number_formatter, save, seconds_label, styled,
+                   subtitle, time_axis)
 from ..results.rundata import VariantRun
 
 #: Instance states drawn in the instances panel; ``instances`` means ready.
 INSTANCE_STATES = ("instances", "ready", "starting", "provisioning", "stopping", "failed")
-LINESTYLES = {"instances": "-", "ready": "-", "starting": "--", "provisioning": "-.", "stopping": ":", "failed": (0, (1, 1))}
+LINESTYLES = {"instances": "-", "ready": "-", "starting": "--", "provisioning": "-.", "stopping": (0, (5, 1, 1, 1)), "failed": ":"}
+SHOWN_AT_MOST = 5  #: Services named in the instances and queue panels (those that moved most).
+QUEUE_SHOWN_FROM = 0.5  #: A queue is drawn once it held this many requests on average in an interval.
 
 
 def _columns(variant: VariantRun, prefix: str) -> list[str]:
@@ -35,41 +41,72 @@ def _band(ax, series, colour: str, label: str, scale: float = 1.0, linestyle="-"
     ax.fill_between(times, [v * scale for v in low], [v * scale for v in high], color=colour, alpha=0.15, linewidth=0)
 
 
+def _varies(series) -> bool:
+    return series is not None and max(series[3]) - min(series[2]) > 1e-9
+
+
 @styled
 def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None) -> list[Path]:
-    """The five-panel time series of ``variant``; nothing if the run has no time series."""
+    """The stacked time series of ``variant``; nothing if the run has no time series.
+
+    Panels: load, latency, then instances only if some service's count changes (or instances are
+    starting, failing, stopping), queues only if some request ever waited, errors only if any.
+    A panel names at most :data:`SHOWN_AT_MOST` services (those that moved most); its legend says
+    how many others stayed put, so a 13-service microservices run gets no 13-entry legend.
+    """
     offered = variant.series("offered_per_s")
     throughput = variant.series("throughput_per_s")
     if offered is None and throughput is None:
         return []
     p95 = variant.series("latency_p95_s")
-    services = sorted({c.split(".", 1)[1] for c in variant.timeseries if "." in c})
-    state_cols = [c for c in variant.timeseries if c.split(".", 1)[0] in INSTANCE_STATES]
-    queue_cols = _columns(variant, "queue") + _columns(variant, "backlog")
+    states = {}
+    for column in variant.timeseries:
+        state, _, service = column.partition(".")
+        if state in INSTANCE_STATES and service:
+            series = variant.series(column)
+            if series is not None:
+                states[column] = series
+    ready = {c: s for c, s in states.items() if c.split(".", 1)[0] in ("instances", "ready")}
+    moving = {c: s for c, s in states.items() if (c in ready and _varies(s)) or (c not in ready and max(s[3]) > 0)}
+    moving_services = list(dict.fromkeys(c.split(".", 1)[1] for c in moving))
+    ranked = sorted(moving_services, key=lambda svc: -max(max(s[3]) - min(s[2]) for c, s in states.items() if c.endswith("." + svc)))
+    instance_services = ranked[:SHOWN_AT_MOST]
+    queues = {}
+    for column in _columns(variant, "queue") + _columns(variant, "backlog"):
+        series = variant.series(column)
+        if series is not None and max(series[3]) >= QUEUE_SHOWN_FROM:
+            queues[column] = series
+    queue_columns = sorted(queues, key=lambda c: -max(queues[c][1]))[:SHOWN_AT_MOST]
     errors = variant.series("errors_per_s")
     has_errors = errors is not None and max(errors[3] or [0]) > 0
-    panels = ["load", "latency"] + (["instances"] if state_cols else []) + (["queue"] if queue_cols else []) + (["errors"] if has_errors else [])
+    panels = ["load", "latency"] + (["instances"] if instance_services else []) + (["queue"] if queue_columns else []) + (["errors"] if has_errors else [])
     spans, moments = split_events(variant.block.get("events") or [])
     end_s = float(variant.summary.get("duration_s") or max(variant.timeseries["time_s"][0] or [0]))
-    strip = strip_height(spans, moments) if spans or moments else 0.0
-    heights = ([strip] if strip else []) + [2.3] * len(panels)
-    fig, all_axes = figure(len(heights), 1, height=sum(heights) + 1.2, sharex=True, height_ratios=heights, squeeze=False)
+    strip = strip_height(spans, moments, end_s) if spans or moments else 0.0
+    heights = ([strip] if strip else []) + [1.8] * len(panels)
+    fig, all_axes = figure(len(heights), 1, right=3.4, height=sum(heights) + 1.6, sharex=True,
+                           gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig.subplots_adjust(hspace=0.18)
     all_axes = list(all_axes[:, 0])
     axes = all_axes[1:] if strip else all_axes
     ax = dict(zip(panels, axes))
-    service_colour = {s: f"C{i % 10}" for i, s in enumerate(services)}
+    named = list(dict.fromkeys(instance_services + [c.split(".", 1)[1] for c in queue_columns]))
+    service_colour = {svc: PALETTE[i % len(PALETTE)] for i, svc in enumerate(named)}
 
     if offered:
         _band(ax["load"], offered, "0.45", "offered", linestyle="--")
     if throughput:
-        _band(ax["load"], throughput, variant.colour, "throughput")
+        _band(ax["load"], throughput, variant.colour, "completed")
     ax["load"].set_ylabel("requests/s")
     ax["load"].set_ylim(bottom=0, top=ax["load"].get_ylim()[1] * 1.05)
     ax["load"].yaxis.set_major_formatter(number_formatter())
-    _legend(ax["load"])
+    legend_outside(ax["load"])
 
     if p95:
-        scale, unit = seconds_label(max(p95[3]))
+        finite = [v for v in p95[3] if v == v]
+        positive_s = [v for v in p95[1] if v > 0]
+        logarithmic = bool(positive_s) and max(positive_s) / min(positive_s) > 20
+        scale, unit = seconds_label((min(positive_s) if logarithmic else max(finite)) if finite and positive_s else 0.0)
         for column, name, style in (("latency_p50_s", "p50", ":"), ("latency_p95_s", "p95", "-"), ("latency_p99_s", "p99", "--")):
             series = variant.series(column)
             if name == "p95":
@@ -77,35 +114,35 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
             elif series:
                 ax["latency"].plot(series[0], [v * scale for v in series[1]], color=variant.colour, linestyle=style, linewidth=1.2, alpha=0.7, label=name)
         ax["latency"].set_ylabel(f"latency ({unit})")
-        if max(p95[1]) / max(min(v for v in p95[1] if v > 0) if any(v > 0 for v in p95[1]) else 1, 1e-12) > 20:
-            ax["latency"].set_yscale("log")
+        if logarithmic:
+            log_axis(ax["latency"], "y", min(positive_s) * scale / 1.5, max(finite) * scale, unit)
         else:
             ax["latency"].set_ylim(bottom=0)
-        _legend(ax["latency"])
+        legend_outside(ax["latency"])
 
     if "instances" in ax:
-        for column in sorted(state_cols):
-            state, service = column.split(".", 1)
-            series = variant.series(column)
-            if series is None or (state not in ("instances", "ready") and max(series[3]) == 0):
-                continue
-            shown = "ready" if state == "instances" else state
-            ax["instances"].step(series[0], series[1], where="post", color=service_colour.get(service, "0.3"),
-                                 linestyle=LINESTYLES.get(state, "-"), linewidth=2, label=f"{service} {shown}")
+        for service in instance_services:
+            for state in INSTANCE_STATES:
+                series = states.get(f"{state}.{service}")
+                if series is None or (state not in ("instances", "ready") and max(series[3]) == 0):
+                    continue
+                shown = "ready" if state == "instances" else state
+                ax["instances"].step(series[0], series[1], where="post", color=service_colour[service],
+                                     linestyle=LINESTYLES.get(state, "-"), linewidth=2, label=f"{service} {shown}")
+        steady = len({c.split(".", 1)[1] for c in ready}) - len(instance_services)
         ax["instances"].set_ylabel("instances")
         ax["instances"].set_ylim(bottom=0, top=max(ax["instances"].get_ylim()[1], 1) + 0.5)
         ax["instances"].yaxis.get_major_locator().set_params(integer=True)
-        _legend(ax["instances"])
+        _legend_with_rest(ax["instances"], steady, "steady")
 
     if "queue" in ax:
-        for column in queue_cols:
-            series = variant.series(column)
-            if series:
-                _band(ax["queue"], series, service_colour.get(column.split(".", 1)[1], "0.3"), column.split(".", 1)[1])
-        ax["queue"].set_ylabel("queued requests")
+        for column in queue_columns:
+            service = column.split(".", 1)[1]
+            _band(ax["queue"], queues[column], service_colour[service], service)
+        ax["queue"].set_ylabel("waiting")
         ax["queue"].set_ylim(bottom=0, top=max(ax["queue"].get_ylim()[1], 1.0))
         ax["queue"].yaxis.get_major_locator().set_params(integer=True)
-        _legend(ax["queue"])
+        _legend_with_rest(ax["queue"], len(queues) - len(queue_columns), "smaller queues")
 
     if "errors" in ax:
         _band(ax["errors"], errors, "#D55E00", "errors")
@@ -122,15 +159,19 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
         for axis in axes:
             axis.axvspan(0, warmup, color="0.85", alpha=0.35, linewidth=0)
         axes[-1].annotate("warm-up", xy=(warmup / 2, 0.97), xycoords=("data", "axes fraction"), ha="center", va="top", fontsize=10, color="0.45")
-    axes[-1].set_xlabel("time (s)")
+    time_axis(axes[-1], end_s)
     all_axes[0].set_title(f"{variant.label}: load, latency and instances over time")
     caption(fig, f"mean over replications, band = min-max · {subtitle([variant])}")
     return save(fig, out_dir, stem or f"timeseries-{_slug(variant.label)}")
 
 
-def _legend(ax) -> None:
-    """Legend outside the plot on the right, so it never hides a line or an event label."""
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=11)
+def _legend_with_rest(ax, rest: int, what: str) -> None:
+    """The panel's legend, plus one line saying how many services are not drawn."""
+    handles, labels = ax.get_legend_handles_labels()
+    if rest > 0:
+        handles.append(Line2D([], [], linestyle="none"))
+        labels.append(f"+ {rest} other service{'s' if rest > 1 else ''} ({what})")
+    legend_outside(ax, handles, labels)
 
 
 def _slug(label: str) -> str:

@@ -137,13 +137,16 @@ def run_load_test(
     if run_dir.exists() and not run_dir.is_dir():
         raise ArchsimError(f"--out {run_dir}: is a file; give a folder for the run directory")
     style = scenario.meta.get("style") if isinstance(scenario.meta.get("style"), str) else None
+    announce = None
     if on_start is not None:
         what = (f"open, {plan.target_rate_per_s:.4g}/s target (peak {plan.peak_rate_per_s:.4g}/s), {plan.users} users"
                 if plan.model == "open" else f"closed, {plan.users} users")
         workers_note = f", {plan.workers} Locust workers" if plan.workers > 1 else ""
-        on_start(f"loadtest: {url} with {file.name}, {plan.duration_s:g}s ({plan.warmup_s:g}s warm-up), {what}{workers_note}")
+        line = f"loadtest: {url} with {file.name}, {plan.duration_s:g}s ({plan.warmup_s:g}s warm-up), {what}{workers_note}"
+        announce = lambda: on_start(line)  # noqa: E731 - once the target answered
     summary = measure(loaded, plan, run_dir, host=url, locustfile=file, variant=variant,
                       description=chosen.description if chosen else f"measured with Locust against {url}",
-                      extras={"style": style} if style else None, thresholds=declared + extra, allow_late=allow_late)
+                      extras={"style": style} if style else None, thresholds=declared + extra, allow_late=allow_late,
+                      on_running=announce)
     return MeasuredRun(run_dir=Path(run_dir).resolve(), summary=summary, plan=plan, variant=variant,
                        problems=list(summary.get("checks", {}).get("problems", [])))

@@ -25,7 +25,7 @@ DEFAULT_LATENCY_BOUND = "100ms"  #: same as plan.DEFAULT_LATENCY_BOUND_S (a test
 DEFAULT_VARIANT = "measured"
 
 stdout = Console(width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 400)  # one line per message when captured
 
 
 def _seconds(option: str, text: str | None) -> float | None:

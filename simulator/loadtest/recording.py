@@ -110,14 +110,20 @@ class Recorder:
                 self.failures["other"] = self.failures.get("other", 0) + 1
         if name not in self.class_names:
             if self.warmup_s <= start_s < self.duration_s:
-                self.setup.setdefault(name, ClassTotals()).add(latency_s, ok)
+                totals = self.setup.get(name)
+                if totals is None:  # (not setdefault: a new histogram per call is expensive)
+                    totals = self.setup[name] = ClassTotals()
+                totals.add(latency_s, ok)
             return
         end_s = start_s + latency_s
         if start_s >= self.duration_s:
             self.late_records += 1
             return
         if self.warmup_s <= start_s:
-            self.classes.setdefault(name, ClassTotals()).add(latency_s, ok)
+            totals = self.classes.get(name)
+            if totals is None:
+                totals = self.classes[name] = ClassTotals()
+            totals.add(latency_s, ok)
         self.intervals[self._index(start_s)].started += 1
         self._add_flight(start_s, end_s)
         done = self._index(end_s)

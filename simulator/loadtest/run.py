@@ -27,7 +27,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ..errors import ArchsimError, EnvironmentProblem
@@ -177,11 +177,13 @@ def measure(
     extras: dict[str, Any] | None = None,
     thresholds: list[Threshold] | None = None,
     allow_late: bool = False,
+    on_running: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Run the load test and write the run directory; returns the summary (status ``ok`` or
     ``invalid``, thresholds judged). Raises :class:`RunFailed` (status ``error``, what was measured
     kept) when the target refused or died or Locust failed, and ``KeyboardInterrupt`` after
-    writing what was measured (status ``interrupted``)."""
+    writing what was measured (status ``interrupted``). ``on_running`` is called once the target
+    accepted a connection, just before Locust starts."""
     run_dir = Path(run_dir).resolve()  # Locust runs in the locustfile's folder
     locustfile = Path(locustfile).resolve()
     locust_dir = run_dir / LOCUST_DIR
@@ -205,6 +207,8 @@ def measure(
     code = None
     try:
         check_reachable(host)
+        if on_running is not None:
+            on_running()
         code = run_locust(command, env, locust_dir / "locust.log", plan.duration_s + plan.drain_s + 90, locustfile.parent, watch)
         if not list(record_dir.glob("record-*.json")):
             raise RunFailed(f"locust exited with code {code} and recorded nothing: {_log_tail(locust_dir / 'locust.log')} (log: {locust_dir / 'locust.log'})")

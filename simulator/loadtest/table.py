@@ -11,7 +11,8 @@ from typing import Any
 
 from rich.table import Table
 
-from ..units import format_duration
+from ..formatting import duration as format_duration
+from ..report.thresholds import shown
 
 
 def _mean(block: dict[str, Any], key: str) -> float | None:
@@ -80,15 +81,5 @@ def threshold_table(summary: dict[str, Any]) -> Table | None:
     for column in ("threshold", "measured", "result"):
         table.add_column(column, justify="left" if column == "threshold" else "right")
     for t in thresholds:
-        table.add_row(t["threshold"], format_value(t["metric"], t["value"]), "[green]pass[/green]" if t["passed"] else "[red]FAIL[/red]")
+        table.add_row(t["threshold"], shown(t["metric"], t["value"]), "[green]pass[/green]" if t["passed"] else "[red]FAIL[/red]")
     return table
-
-
-def format_value(metric: str, value: float | None) -> str:
-    if value is None:
-        return "not measured"
-    if metric in ("errors", "error_rate"):
-        return f"{value:.2%}"
-    if metric == "throughput":
-        return f"{value:.4g}/s"
-    return format_duration(value)

@@ -43,20 +43,17 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from ..distributions import Distribution
+from ..strict import Strict
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 Scalar = str | int | float | bool
 PARAM_KINDS = ("choice", "uniform_int", "uniform", "zipf", "counter", "uuid", "distribution")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True, frozen=True)
-
-
-class Zipf(_Strict):
+class Zipf(Strict):
     n: int = Field(ge=1, le=10_000_000, description="items 1..n")
     s: float = Field(default=1.0, gt=0, le=10, description="skew: item k has weight 1/k**s")
 
@@ -67,7 +64,7 @@ def _list_is_choice(value: Any) -> Any:
     return value
 
 
-class Param(_Strict):
+class Param(Strict):
     """How one template parameter is drawn: exactly one of the kinds."""
 
     choice: list[Scalar] | None = Field(default=None, min_length=1, description="values, equally likely unless weights")
@@ -151,7 +148,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-class HttpRequest(_Strict):
+class HttpRequest(Strict):
     """A request class as an HTTP request (``classes.<name>.http``)."""
 
     method: Method = "GET"

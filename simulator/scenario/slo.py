@@ -22,8 +22,9 @@ import operator
 import re
 from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from ..strict import Strict
 from ..units import parse_duration, parse_rate
 
 LATENCY_KEYS = {"p50": "latency_p50_s", "p90": "latency_p90_s", "p95": "latency_p95_s", "p99": "latency_p99_s",
@@ -36,10 +37,8 @@ _PATTERN = re.compile(r"^\s*(?:(?P<cls>[A-Za-z0-9_.-]+?)\.)?(?P<metric>p99\.9|p\
 EXPECTED = "a threshold such as 'p95<200ms', 'errors<1%', 'throughput>100/s' or 'browse.p99<=1s'"
 
 
-class Threshold(BaseModel):
+class Threshold(Strict):
     """One pass/fail rule on a measured (or simulated) figure."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     text: str = Field(description="as written, e.g. p95<200ms")
     metric: str = Field(description="p95, errors, throughput, ...")
@@ -115,10 +114,8 @@ def _from_mapping(data: dict[str, Any]) -> list[str]:
     return texts
 
 
-class Slo(BaseModel):
+class Slo(Strict):
     """A scenario's ``slo:``: thresholds a run passes or fails."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     thresholds: list[Threshold] = Field(min_length=1)
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from ..distributions import Deterministic
 from ..errors import ScenarioError
 from ..scenario.diagnostics import line_of, raise_validation, vocabulary
-from ..suggest import did_you_mean
+from ..suggest import did_you_mean, listing, quoted
 from . import event_driven, microkernel, microservices, monolith, service_based, space_based
 from .building import Build
 from .model import KINDS, StyledDocument
@@ -66,6 +66,7 @@ def expand_styles(data: dict[str, Any], file: str, lines: dict[tuple, int]) -> d
     b.check_overrides()
 
     out = {key: value for key, value in data.items() if key not in ("application", "style")}
+    _operate(b, data, out)
     out["services"] = b.services
     out["classes"] = b.classes
     if "latency" not in network:
@@ -79,6 +80,42 @@ def expand_styles(data: dict[str, Any], file: str, lines: dict[tuple, int]) -> d
     }
     out["meta"] = {**(data.get("meta") or {}), "style": doc.style.kind, "structure": b.structure(), "style_parameters": parameters}
     return out
+
+
+def _operate(b: Build, data: dict[str, Any], out: dict[str, Any]) -> None:
+    """Where the styled services run and what happens to them, named by capability where it matters.
+
+    ``style.platform`` goes on every service the style built (a deployable's own ``platform``
+    wins); ``style.rollout`` becomes the ``deployment`` of the deployable that runs its capability;
+    a failure whose ``service`` names a capability (not a built service) hits that capability's
+    deployable, so one scenario file injects the same fault into every style.
+    """
+    raw_style = data.get("style") or {}
+    if raw_style.get("platform") is not None:
+        for spec in b.services.values():
+            spec.setdefault("platform", raw_style["platform"])
+    rollout = raw_style.get("rollout")
+    if isinstance(rollout, dict):
+        deployment = {k: v for k, v in rollout.items() if k != "capability"}
+        b.services[_deployable_of(b, rollout["capability"], ("style", "rollout", "capability"))]["deployment"] = deployment
+    failures = data.get("failures")
+    if isinstance(failures, list):
+        placed = []
+        for i, failure in enumerate(failures):
+            target = failure.get("service") if isinstance(failure, dict) else None
+            if isinstance(target, str) and target not in b.services and target in b.app.capabilities:
+                failure = {**failure, "service": _deployable_of(b, target, ("failures", i, "service"))}
+            placed.append(failure)
+        out["failures"] = placed
+
+
+def _deployable_of(b: Build, capability: str, path: tuple) -> str:
+    if capability in b.app.capabilities and capability not in b.placement:
+        b.error(path, f"capability {quoted(capability)} is used by no request, so the {b.style.kind} style builds nothing for it")
+    if capability not in b.placement:
+        b.error(path, f"no capability {quoted(capability)} in the application{did_you_mean(capability, b.app.capabilities)}; "
+                      f"it has: {listing(b.app.capabilities)}")
+    return b.placement[capability]
 
 
 def _line(lines: dict[tuple, int], path: tuple) -> int | None:
@@ -123,10 +160,10 @@ def _check_application(b: Build) -> None:
             capability, dot, operation = step.use.partition(".")
             if capability not in app.capabilities:
                 suggestion = did_you_mean(capability, app.capabilities)
-                b.error(where, f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(app.capabilities)}")
+                b.error(where, f"no capability '{capability}' in the application{suggestion}; it has: {listing(app.capabilities)}")
             operations = app.capabilities[capability]
             if not dot:
-                b.error(where, f"write the step as '{capability}.<operation>'; '{capability}' has: {', '.join(operations)}")
+                b.error(where, f"write the step as '{capability}.<operation>'; '{capability}' has: {listing(operations)}")
             if operation not in operations:
                 suggestion = did_you_mean(operation, operations)
-                b.error(where, f"capability '{capability}' has no operation '{operation}'{suggestion}; it has: {', '.join(operations)}")
+                b.error(where, f"capability '{capability}' has no operation '{operation}'{suggestion}; it has: {listing(operations)}")

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from ..distributions import Distribution
 from ..errors import ScenarioError
 from ..scenario.diagnostics import format_path, line_of
-from ..suggest import did_you_mean
+from ..suggest import did_you_mean, listing
 from .model import Application, CapabilityOperation, Deployable, Style
 
 Path_ = tuple[str | int, ...]
@@ -84,6 +84,9 @@ class Build:
     hops: dict[str, Hops] = field(default_factory=dict)
     facts: dict[str, float] = field(default_factory=dict)  #: Extra style-specific numbers for ``meta.structure``.
     parameters: dict[str, float] = field(default_factory=dict)  #: Style parameters (seconds) for ``meta``.
+    #: Capability -> the deployable that runs it on the client's path (a capability used only in
+    #: deferred steps: its consumer). What a failure or rollout naming a capability hits.
+    placement: dict[str, str] = field(default_factory=dict)
 
     # --- errors ----------------------------------------------------------------------------------
 
@@ -171,7 +174,7 @@ class Build:
             if self.roles.get(name) != "app":
                 known = [s for s, role in self.roles.items() if role == "app"]
                 suggestion = did_you_mean(name, known)
-                self.error(self.settings_path + ("deployables", name), f"the {self.style.kind} style has no deployable '{name}'{suggestion}; it has: {', '.join(known)}")
+                self.error(self.settings_path + ("deployables", name), f"the {self.style.kind} style has no deployable '{name}'{suggestion}; it has: {listing(known)}")
 
     # --- meta --------------------------------------------------------------------------------------
 
@@ -224,6 +227,8 @@ def synchronous_layout(
 
     def remote_name(capability: str, op: str) -> str:
         return op if deployable_of[capability] == capability else f"{capability}.{op}"
+
+    b.placement.update(deployable_of)
 
     for request, spec in b.app.requests.items():
         hops = b.hops.setdefault(request, Hops())

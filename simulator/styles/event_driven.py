@@ -20,7 +20,7 @@ the capabilities of those steps as consumers.
 
 from __future__ import annotations
 
-from ..suggest import did_you_mean
+from ..suggest import did_you_mean, listing
 
 from .building import Build, Hops, call, data_steps, dist, work
 
@@ -52,7 +52,7 @@ def topics_of(b: Build) -> dict[str, list[str]]:
         for i, capability in enumerate(spec.consumers):
             if capability not in b.app.capabilities:
                 suggestion = did_you_mean(capability, b.app.capabilities)
-                b.error(where + (topic, "consumers", i), f"topic '{topic}': no capability '{capability}' to consume it{suggestion}; capabilities: {', '.join(b.app.capabilities)}")
+                b.error(where + (topic, "consumers", i), f"topic '{topic}': no capability '{capability}' to consume it{suggestion}; capabilities: {listing(b.app.capabilities)}")
     return {topic: list(spec.consumers) for topic, spec in explicit.items()}
 
 
@@ -103,6 +103,13 @@ def compile(b: Build) -> None:
         api_ops[request] = {"calls": api_calls}
         b.request_class(request, [call(f"{API}.{request}")])
 
+    for request, spec in b.app.requests.items():
+        for step in spec.steps:
+            capability = step.use.partition(".")[0]
+            if not step.deferrable:
+                b.placement[capability] = API
+            else:
+                b.placement.setdefault(capability, consumer_of(capability))
     b.deployable(API, api_ops)
     broker = settings.broker
     b.add_service(BROKER, {"instances": 1, "cores": broker.cores, "concurrency": broker.cores, "operations": broker_ops or {"idle": {"service_time": 0}}}, "broker")

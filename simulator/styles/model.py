@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from ..distributions import Deterministic, Distribution, Exponential
+from ..platforms.spec import Deployment, ServicePlatformField
 from ..scenario.model import Seconds
 from ..strict import Strict
 
@@ -91,6 +92,7 @@ class Deployable(Strict):
     concurrency: int | None = Field(default=None, ge=1)
     queue: int | None = Field(default=None, ge=0)
     load_balancing: Literal["round_robin", "least_connections", "random"] | None = None
+    platform: ServicePlatformField = Field(default=None, description="where this deployable runs, instead of `style.platform`")
 
 
 Deployables = dict[str, Deployable]
@@ -162,6 +164,12 @@ class Microkernel(Strict):
     deployables: Deployables = Field(default_factory=dict)
 
 
+class Rollout(Deployment):
+    """A rolling update of the deployable that runs ``capability`` (whichever it is in each style)."""
+
+    capability: str = Field(description="the capability whose new version ships; its deployable is rolled out")
+
+
 class Style(Strict):
     """How the application is built: ``kind`` plus every style's parameters (only ``kind`` is used)."""
 
@@ -174,6 +182,10 @@ class Style(Strict):
         default=_const(100e-6), description="CPU at each end of a call between deployables (encode + decode)"
     )
     in_process_call: Distribution = Field(default=_const(1e-6), description="CPU of a call between capabilities in one process")
+    platform: ServicePlatformField = Field(
+        default=None, description="where every service of the style runs (deployables, databases, broker): vm, container, microvm or process"
+    )
+    rollout: Rollout | None = Field(default=None, description="a rolling update, during the run, of the deployable that runs one capability")
     monolith: Monolith = Field(default_factory=Monolith)
     microservices: Microservices = Field(default_factory=Microservices)
     event_driven: EventDriven = Field(default_factory=EventDriven, alias="event-driven")

@@ -49,6 +49,7 @@ def compile(b: Build) -> None:
         unit_ops[request] = {"calls": calls}
         b.request_class(request, [call(f"{UNIT}.{request}")])
 
+    b.placement.update({capability: UNIT for capability in b.app.capabilities})
     b.deployable(UNIT, unit_ops, instances=settings.units)
     b.deployable(PUMP, {"write": {"calls": work(ser) + [call(f"{DATABASE}.write")]}})
     b.database(DATABASE)

@@ -1,0 +1,148 @@
+"""Every estimator on one set of measurements, cross-checked, into one :class:`Calibration`.
+
+Which number the calibrated model uses:
+
+- demands and the per-hop cost: the response-time estimator (``response_time.py``), which uses
+  the per-class latencies as well as the CPU counters and identifies per-class demands at one
+  load mix;
+- demand shapes (CV): the per-request CPU reports of a tier (``shape.py``); a tier without such
+  reports (the database) keeps CV 1 (exponential), and the file says it is assumed;
+- structure and sizes: the deployment that was run (``structure.py``).
+
+The utilisation regression (``regression.py``) and the per-request CPU reports are the cross-checks:
+for every tier the mix-weighted CPU per request from each source, and for each operation where
+the source identifies it. Two figures agree when they differ by less than twice their combined
+standard error; every check is reported, agreeing or not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .estimate import Fitted
+from .observations import CpuSamples, Observation
+from .parameters import ModelParameters, Operation
+from .regression import TierRegression, regress_tier
+from .response_time import ResponseTimeFit, fit_response_time
+from .shape import DemandShape, fit_shape
+from .structure import Structure
+
+ASSUMED_CV = 1.0  #: Shape of a demand without per-request reports (exponential).
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """One quantity estimated two ways."""
+
+    quantity: str  #: e.g. ``monolith: CPU per request (mix-weighted)``.
+    primary: Fitted
+    other: Fitted
+
+    @property
+    def relative_difference(self) -> float:
+        return (self.other.value - self.primary.value) / self.primary.value if self.primary.value else math.inf
+
+    @property
+    def agrees(self) -> bool | None:
+        """Within twice the combined standard error; None when an error is unknown."""
+        if self.primary.std_error is None or self.other.std_error is None:
+            return None
+        combined = math.hypot(self.primary.std_error, self.other.std_error)
+        return abs(self.other.value - self.primary.value) <= 2 * combined
+
+
+@dataclass
+class Calibration:
+    structure: Structure
+    parameters: ModelParameters
+    response_time: ResponseTimeFit
+    regressions: dict[str, TierRegression]
+    shapes: dict[Operation, DemandShape]
+    cross_checks: list[CrossCheck]
+    mix: dict[str, float]
+    warnings: list[str] = field(default_factory=list)
+
+    def per_request_demand(self, tier: str, demands: dict[Operation, float] | None = None) -> float:
+        """Mix-weighted CPU seconds per request at ``tier`` under the calibrated (or given) demands."""
+        values = demands or {k: f.value for k, f in self.parameters.demands.items()}
+        return sum(share * n * values[op] for c, share in self.mix.items() if c in self.structure.visits
+                   for op, n in self.structure.visits[c].items() if op[0] == tier)
+
+    def saturation_per_s(self) -> float:
+        """The model's saturation throughput at the fitted mix: the bottleneck tier's servers / demand."""
+        bounds = [tier.servers / d for name, tier in self.structure.tiers.items() if (d := self.per_request_demand(name)) > 0]
+        return min(bounds) if bounds else math.inf
+
+
+def mean_mix(observations: list[Observation]) -> dict[str, float]:
+    used = [o for o in observations if not o.hold_out] or observations
+    classes = {c for o in used for c in o.classes}
+    return {c: float(np.mean([o.mix().get(c, 0.0) for o in used])) for c in sorted(classes)}
+
+
+def calibrate(structure: Structure, observations: list[Observation], cpu_samples: list[CpuSamples] | None = None) -> Calibration:
+    """Fit the model's parameters and cross-check the estimators (see the module docstring)."""
+    shapes: dict[Operation, DemandShape] = {}
+    for samples in cpu_samples or []:
+        for c, values in samples.by_class.items():
+            if (samples.tier, c) in structure.operations(samples.tier) and values.size >= 10:
+                shapes[(samples.tier, c)] = fit_shape(values, what=f"{samples.tier}.{c}")
+    cv_values = {op: shapes[op].cv.value if op in shapes else ASSUMED_CV for op in structure.operations()}
+    initial = {op: shape.mean_s.value for op, shape in shapes.items()}
+    rt = fit_response_time(structure, observations, cv=cv_values, initial=initial)
+    regressions = {}
+    warnings = []
+    for tier in structure.tiers:
+        if sum(1 for o in observations if tier in o.tier_cpu_cores and not o.hold_out) >= 2:
+            regressions[tier] = regress_tier(structure, tier, observations)
+    cv = {op: shapes[op].cv if op in shapes else Fitted(ASSUMED_CV, None, "assumed exponential: no per-request CPU reports for this tier", unit="ratio")
+          for op in structure.operations()}
+    parameters = ModelParameters(dict(rt.demands), cv, rt.hop_s)
+    calibration = Calibration(structure, parameters, rt, regressions, shapes, [], mean_mix(observations), warnings)
+    calibration.cross_checks = _cross_checks(calibration)
+    for check in calibration.cross_checks:
+        if check.agrees is False:
+            warnings.append(f"{check.quantity}: {check.other.source} gives {check.other.describe()}, "
+                            f"{check.relative_difference:+.0%} from the model's {check.primary.describe()}")
+    return calibration
+
+
+def _per_request_error(calibration: Calibration, tier: str) -> float | None:
+    """Standard error of the mix-weighted demand, from the per-operation errors (independent)."""
+    total = 0.0
+    for c, share in calibration.mix.items():
+        for op, n in calibration.structure.visits.get(c, {}).items():
+            if op[0] == tier:
+                error = calibration.parameters.demands[op].std_error
+                if error is None or not math.isfinite(error):
+                    return None
+                total += (share * n * error) ** 2
+    return math.sqrt(total)
+
+
+def _cross_checks(calibration: Calibration) -> list[CrossCheck]:
+    checks = []
+    s = calibration.structure
+    for tier in s.tiers:
+        primary = Fitted(calibration.per_request_demand(tier), _per_request_error(calibration, tier),
+                         calibration.response_time.demands[next(iter(s.operations(tier)))].source)
+        regression = calibration.regressions.get(tier)
+        if regression is not None:
+            checks.append(CrossCheck(f"{tier}: CPU per request (mix-weighted)", primary, regression.per_request))
+            if regression.split_identified:
+                for op, fitted in regression.demands.items():
+                    checks.append(CrossCheck(f"{tier}.{op}: demand", calibration.parameters.demands[(tier, op)], fitted))
+        reported = [(op, shape) for op, shape in calibration.shapes.items() if op[0] == tier]
+        if reported and len(reported) == len(s.operations(tier)):
+            value = sum(share * n * calibration.shapes[op].mean_s.value for c, share in calibration.mix.items()
+                        for op, n in s.visits.get(c, {}).items() if op[0] == tier)
+            error = math.sqrt(sum((share * n * (calibration.shapes[op].mean_s.std_error or 0.0)) ** 2 for c, share in calibration.mix.items()
+                                  for op, n in s.visits.get(c, {}).items() if op[0] == tier))
+            checks.append(CrossCheck(f"{tier}: CPU per request (mix-weighted)", primary,
+                                     Fitted(value, error, "per-request CPU reports (the request's own code only)")))
+        for op, shape in reported:
+            checks.append(CrossCheck(f"{op[0]}.{op[1]}: demand", calibration.parameters.demands[op], shape.mean_s))
+    return checks

@@ -1,0 +1,113 @@
+"""The shape of the model a calibration fits: tiers, what each request class does on them, and hops.
+
+A :class:`Structure` says, for one deployed style, which tiers there are (the application
+deployable, the database), how many instances and cores each has and how many requests it holds
+at once (taken from the deployment actually run), and for each request class how many times it
+visits each tier's operation and how many network round trips it makes. The estimators fit the
+unknown demands of these operations; the writer turns structure plus fitted numbers into a
+scenario. The request graph is deliberately the one the engine will run: a class enters the
+application tier (one round trip from the client), uses CPU there, then makes its database
+queries one after another (one round trip each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One queueing station of the model: a deployable or a database."""
+
+    name: str
+    instances: int = 1
+    cores: int = 1  #: CPU servers per instance (the container's CPU limit, rounded up).
+    concurrency: int | None = None  #: Requests held at once per instance (threads, pool connections).
+    cpu_limit: float | None = None  #: The container's ``--cpus`` quota, as deployed (for the record).
+
+    @property
+    def servers(self) -> int:
+        return self.instances * self.cores
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Tiers and per-class visits of one deployed style.
+
+    ``visits[class][(tier, operation)]`` counts how often one request of the class uses the
+    operation; ``round_trips[class]`` counts its network round trips (each is two one-way hops in
+    the engine). Operations are what the estimators give a demand to.
+    """
+
+    style: str
+    tiers: dict[str, Tier]
+    visits: dict[str, dict[tuple[str, str], int]]
+    round_trips: dict[str, int]
+    entry_tier: str
+    notes: list[str] = field(default_factory=list)  #: Assumptions, said in the calibrated file and the report.
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.visits)
+
+    def operations(self, tier: str | None = None) -> list[tuple[str, str]]:
+        """Every (tier, operation) some class visits, in first-use order."""
+        seen: list[tuple[str, str]] = []
+        for per_class in self.visits.values():
+            for key in per_class:
+                if key not in seen and (tier is None or key[0] == tier):
+                    seen.append(key)
+        return seen
+
+
+def shop_monolith_queries(mix: dict[str, float]) -> dict[str, int]:
+    """Database round trips of one request of each shop class in the reference monolith.
+
+    Counted from ``loadtests/services/archsim_services/domain.py``: every statement is one round
+    trip, a transaction adds BEGIN and COMMIT, and ``Database.execute`` is a one-statement
+    transaction. Browse reads one product (1); add to cart is an upsert and a read in a
+    transaction (4); order status reads one order (1); placing an order with ``k`` items reads the
+    cart (1), each product (k), creates the order (3 + k), clears the cart (3), reserves stock
+    (2 + 2k), charges (3), confirms (3) and notifies (3): 18 + 4k. The cart holds about
+    ``k = share(add_to_cart) / share(place_order)`` items when ordered (each add picks a random
+    product among 1,000, so repeats are rare).
+    """
+    orders = mix.get("place_order", 0.0)
+    items = mix.get("add_to_cart", 0.0) / orders if orders else 1.0
+    return {"browse": 1, "add_to_cart": 4, "place_order": round(18 + 4 * max(items, 1.0)), "order_status": 1}
+
+
+def app_and_database(style: str, classes: dict[str, int], *, app: Tier, database: Tier | None,
+                     notes: list[str] | None = None) -> Structure:
+    """The two-tier structure: each class has one operation on ``app`` and ``classes[c]`` database queries.
+
+    Every query costs the same database demand (one operation ``query``): with one load mix the
+    data cannot tell reads from writes, so the model does not pretend to.
+    """
+    visits: dict[str, dict[tuple[str, str], int]] = {}
+    round_trips: dict[str, int] = {}
+    for name, queries in classes.items():
+        visits[name] = {(app.name, name): 1}
+        if database is not None and queries:
+            visits[name][(database.name, "query")] = queries
+        round_trips[name] = 1 + (queries if database is not None else 0)
+    tiers = {app.name: app, **({database.name: database} if database is not None else {})}
+    return Structure(style, tiers, visits, round_trips, app.name, list(notes or []))
+
+
+def structure_to_json(structure: Structure) -> dict:
+    return {
+        "style": structure.style,
+        "entry_tier": structure.entry_tier,
+        "tiers": {name: {"instances": t.instances, "cores": t.cores, "concurrency": t.concurrency, "cpu_limit": t.cpu_limit}
+                  for name, t in structure.tiers.items()},
+        "visits": {c: [{"tier": tier, "operation": op, "count": n} for (tier, op), n in v.items()] for c, v in structure.visits.items()},
+        "round_trips": dict(structure.round_trips),
+        "notes": list(structure.notes),
+    }
+
+
+def structure_from_json(data: dict) -> Structure:
+    tiers = {name: Tier(name, int(t["instances"]), int(t["cores"]), t.get("concurrency"), t.get("cpu_limit")) for name, t in data["tiers"].items()}
+    visits = {c: {(v["tier"], v["operation"]): int(v["count"]) for v in items} for c, items in data["visits"].items()}
+    return Structure(data["style"], tiers, visits, {c: int(n) for c, n in data["round_trips"].items()}, data["entry_tier"], list(data.get("notes", [])))
