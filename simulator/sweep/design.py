@@ -81,6 +81,13 @@ class Sample(Strict):
     parameters: dict[str, SampledParameter] = Field(min_length=1, description="dotted path -> range or values")
 
 
+class SweepChart(Strict):
+    """A chart of one metric against one swept path, a line per variant (and other swept values)."""
+
+    metric: str = Field(description="dotted path into a variant's summary, e.g. overall.latency_p99_s or services.db.utilisation")
+    against: str = Field(description="a swept path, e.g. services.api.instances")
+
+
 class Sweep(Strict):
     """``sweep:``: the design points of a scenario (see docs/sweeps.md)."""
 
@@ -92,6 +99,10 @@ class Sweep(Strict):
     )
     name: str | None = Field(
         default=None, description="name of each point from its values, e.g. '{style.kind}-{workload.rate}' (default: the values joined by '-')"
+    )
+
+    charts: list[SweepChart] = Field(
+        default_factory=list, description="metrics against swept paths to draw besides the capacity curves (p95 and throughput against offered load)"
     )
 
     @model_validator(mode="after")
@@ -116,6 +127,9 @@ class Sweep(Strict):
             for used in re.findall(r"\{([^}]*)\}", self.name):
                 if used not in seen:
                     raise ValueError(f"name: {{{used}}} is not a swept path; swept: {', '.join(seen)}")
+        for i, chart in enumerate(self.charts):
+            if chart.against not in seen:
+                raise ValueError(f"charts[{i}].against: {chart.against} is not a swept path; swept: {', '.join(seen)}")
         total = math.prod(len(v) for v in self.grid.values()) * (len(next(iter(self.zipped.values()))) if self.zipped else 1)
         total *= self.sample.points if self.sample else 1
         if total > MAX_POINTS:
