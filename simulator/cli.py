@@ -65,6 +65,10 @@ def validate(file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario
     else:  # variants differ in structure (e.g. architecture styles): count each
         names = ", ".join(f"{v.name}: {len(v.scenario.services)} services" for v in loaded.variants)
         services = ""
+    if base.sweep is not None:  # a sweep: say what it sweeps instead of listing every point
+        shown = [v.name for v in loaded.variants]
+        names = ", ".join(shown[:6]) + (f", ... {len(shown) - 6} more" if len(shown) > 6 else "")
+        names += f"; sweep of {len(loaded.variants) // (len(base.variants) or 1)} point(s) over {', '.join(base.sweep.paths())}"
     print(
         f"{file}: ok: scenario '{base.name}', {services + ', ' if services else ''}{len(base.classes)} request class(es), "
         f"{len(loaded.variants)} variant(s) ({names})"
@@ -190,57 +194,82 @@ def _compact(summary: dict[str, Any]) -> dict[str, Any]:
 
 @app.command()
 def run(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file.")],
+    file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="Scenario YAML file (omit with --resume).")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. services.api.instances=4.")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Override the scenario's seed.")] = None,
     replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
     out: Annotated[Optional[str], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,
     variant: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="Run only this variant (repeatable).")] = None,
-    jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for replications: a number or 'auto'.")] = "1",
+    jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for the run's tasks (every point x variant x replication): a number or 'auto'; with --dask local, the number of Dask workers.")] = "1",
+    dask: Annotated[Optional[str], typer.Option(metavar="tcp://HOST:PORT|local", help="Run the tasks on a Dask cluster (its scheduler's address), or on a LocalCluster started for the run ('local'). Needs the [dask] extra.")] = None,
+    resume: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Carry on an interrupted or killed run in DIR: same scenario and options, finished tasks are not run again.")] = None,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar and no table; print the run directory only.")] = False,
     as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print the summary as JSON on stdout.")] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Run even if the run budget estimates it would take too long.")] = False,
 ) -> None:
-    """Simulate a scenario (every variant, every replication) and write a run directory."""
+    """Simulate a scenario (every variant, every replication, every sweep point) and write a run directory."""
     from .budget import check as check_budget
-    from .engine.experiment import default_jobs
     from .results.rundir import default_run_dir
     from .runner import run_scenario
     from .scenario import load_scenario
+    from .sweep.executors import default_jobs
+    from .sweep.store import TaskStore
 
-    loaded = load_scenario(file, set_ or [], seed=seed, replications=replications)
-    if variant:
-        unknown = [v for v in variant if v not in {x.name for x in loaded.variants}]
-        if unknown:
-            raise ArchsimError(f"{file}: --variant {unknown[0]}: no such variant; the file has: {', '.join(v.name for v in loaded.variants)}")
-    check_budget(loaded, force=force, only=variant)
     try:
         n_jobs = default_jobs() if jobs == "auto" else int(jobs)
         if n_jobs < 1:
             raise ValueError
     except ValueError:
         raise ArchsimError(f"--jobs: expected a positive number or 'auto', got {jobs!r}") from None
-    run_dir = usable_run_dir(out) if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
+    if dask is not None and dask != "local" and "://" not in dask:
+        raise ArchsimError(f"--dask: expected a scheduler address like tcp://host:8786 or 'local', got {dask!r}")
+    if resume is not None:
+        given = [flag for flag, value in (("FILE", file), ("--set", set_), ("--seed", seed), ("--replications", replications),
+                                          ("--variant", variant), ("--out", out)) if value is not None]
+        if given:
+            raise ArchsimError(f"--resume: {given[0]} cannot be given; a resumed run keeps the scenario and options it started with")
+        if not resume.is_dir():
+            raise ArchsimError(f"--resume {resume}: no such run directory")
+        options = TaskStore(resume).read_run()
+        file, set_, seed, replications, variant = (Path(options["file"]), options.get("overrides") or [], options.get("seed"),
+                                                   options.get("replications"), options.get("variants"))
+        loaded = load_scenario(options.get("path") or file, set_, seed=seed, replications=replications)
+        loaded.file = str(file)
+        run_dir = resume
+    else:
+        if file is None:
+            raise typer.BadParameter("missing: give a scenario FILE (or --resume DIR)", param_hint="FILE")
+        loaded = load_scenario(file, set_ or [], seed=seed, replications=replications)
+        options = {"file": str(file), "path": str(file.resolve()), "overrides": set_ or [], "seed": seed,
+                   "replications": replications, "variants": variant}
+        run_dir = usable_run_dir(out) if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
+    if variant:
+        unknown = [v for v in variant if v not in {x.name for x in loaded.variants}]
+        if unknown:
+            raise ArchsimError(f"{file}: --variant {unknown[0]}: no such variant; the file has: {', '.join(v.name for v in loaded.variants)}")
+    check_budget(loaded, force=force or resume is not None, only=variant)
     show = not quiet and not as_json and sys.stderr.isatty()
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=stderr, disable=not show, transient=True,
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=stderr, disable=not show, transient=True,
     )
-    tasks: dict[str, Any] = {}
+    bar = progress.add_task(loaded.base.name, total=None, count="")
 
-    def on_progress(name: str, done: float, total: float) -> None:
-        if name not in tasks:
-            tasks[name] = progress.add_task(name, total=total)
-        progress.update(tasks[name], completed=done)
+    def on_progress(done: float, total: int) -> None:
+        progress.update(bar, total=total, completed=done, count=f"{int(done)}/{total} tasks")
 
     with progress:
         try:
-            summary = run_scenario(loaded, run_dir, jobs=n_jobs, progress=on_progress, only=variant,
+            summary = run_scenario(loaded, run_dir, jobs=n_jobs, dask=dask, progress=on_progress, only=variant,
+                                   resume=resume is not None, options=options,
                                    overrides=command_line_overrides(set_, seed, replications))
         except KeyboardInterrupt:
-            stderr.print(f"interrupted: partial results in {run_dir}")
+            stderr.print(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}")
             raise typer.Exit(130) from None
+    tasks = summary["run"].get("tasks") or {}
+    if resume is not None and not quiet and not as_json:
+        stderr.print(f"resumed: {tasks.get('reused', 0)} finished task(s) kept, {tasks.get('ran', 0)} run now")
     if charts:
         _draw_charts(run_dir, quiet or as_json)
     if as_json:

@@ -116,16 +116,18 @@ def test_a_failed_or_interrupted_run_keeps_what_finished(tmp_path, monkeypatch, 
     from simulator.scenario import load_scenario
 
     loaded = load_scenario(ROOT / "scenarios" / "shop-spike.yaml", ["duration=20s", "warmup=2s"], replications=1)
-    real = runner.run_variant
+    from simulator.sweep import executors
+
+    real = executors.run_replication
     calls = []
 
-    def flaky(variant, replications, **kwargs):
-        calls.append(variant.name)
+    def flaky(scenario, replication, progress=None):
+        calls.append(replication)
         if len(calls) == 2:
             raise failure
-        return real(variant, replications, **kwargs)
+        return real(scenario, replication, progress)
 
-    monkeypatch.setattr(runner, "run_variant", flaky)
+    monkeypatch.setattr(executors, "run_replication", flaky)
     with pytest.raises(type(failure)):
         runner.run_scenario(loaded, tmp_path)
     summary = json.loads((tmp_path / "summary.json").read_text())

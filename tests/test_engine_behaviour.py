@@ -127,7 +127,7 @@ def test_random_balancing_splits_a_poisson_stream_into_independent_mm1_queues(tm
     # 120/s split at random over two instances: each is an M/M/1 at 60/s (rho 0.6), W = 25 ms
     loaded = scenario(tmp_path, text, "workload.rate=120/s", "duration=500s", "replications=6")
     variant = loaded.variants[0]
-    summary = aggregate(variant, run_variant(variant, 6, jobs=2))
+    summary = aggregate(variant, run_variant(variant, 6))
     theory = mm1(60, 100).mean_response_time_s
     assert summary["overall"]["latency_mean_s"]["mean"] == pytest.approx(theory, rel=0.03)
 

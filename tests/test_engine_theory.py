@@ -30,7 +30,7 @@ TOLERANCE = 0.02  #: relative distance allowed between a simulated mean and theo
 def simulate(name: str, *overrides: str, replications: int = 10):
     loaded = load_scenario(SCENARIOS / name, list(overrides), replications=replications)
     variant = loaded.variants[0]
-    results = run_variant(variant, replications, jobs=2)
+    results = run_variant(variant, replications)
     return variant.scenario, aggregate(variant, results), results
 
 

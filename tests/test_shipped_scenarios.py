@@ -25,7 +25,7 @@ def test_every_shipped_scenario_is_valid_and_documented(path):
 
 def test_shop_spike_three_order_instances_absorb_the_spike_that_one_cannot():
     loaded = load_scenario(SCENARIOS[0].parent / "shop-spike.yaml", ["duration=150s", "warmup=20s"], replications=2)
-    summaries = {v.name: aggregate(v, run_variant(v, 2, jobs=2)) for v in loaded.variants}
+    summaries = {v.name: aggregate(v, run_variant(v, 2)) for v in loaded.variants}
     one, three = summaries["one-orders"], summaries["three-orders"]
     # 4x spike: checkout arrivals go from 30/s to 120/s; one orders instance (2 cores, 25 ms) can
     # serve 80/s, three can serve 240/s

@@ -7,6 +7,7 @@ chart. One module per chart family:
 - :mod:`.percentiles`: p50/p95/p99 per variant, grouped bars with 95% CIs;
 - :mod:`.distribution`: the latency CDF per variant, log time axis;
 - :mod:`.saturation`: throughput and p95 against offered load, knee marked;
+- :mod:`.capacity`: sweep runs: capacity curves per style or variant, any metric against a swept path;
 - :mod:`.timeseries`: load, latency, instances by state and queues over time, events marked;
 - :mod:`.startup`: start-up phases per platform, stacked;
 - :mod:`.cost`: cost per million requests and utilisation per variant;
@@ -36,6 +37,7 @@ from ..results.rundata import VariantRun, load_runs
 from .saturation import draw_saturation
 from .scalability import draw_scalability
 from .startup import draw_startup
+from .capacity import draw_sweeps
 from .timeseries import draw_timeseries
 
 if TYPE_CHECKING:

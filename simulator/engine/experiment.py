@@ -3,22 +3,20 @@
 Each replication is independent (its own seed stream); each variant uses the same streams as the
 others (common random numbers). A metric's summary is the mean over replications with a 95%
 Student-t confidence interval: ``mean +/- t(0.975, R-1) * s / sqrt(R)``. With one replication
-there is no interval (``ci95`` is ``null``). Replications can run in parallel processes.
+there is no interval (``ci95`` is ``null``). Replications in parallel processes or on a cluster: :mod:`simulator.sweep`.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
-import signal
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
 from scipy.special import stdtrit  # Student-t quantile; far lighter to import than scipy.stats
 
 from ..scenario.load import Variant
+from ..scenario.model import Scenario
 from .histogram import new_hdr
 from .metrics import SUMMARY_PERCENTILES, ReplicationResult
 from .simulation import Extension, simulate
@@ -124,59 +122,32 @@ class Interrupted(KeyboardInterrupt):
         self.results = results
 
 
-def _run_one(args: tuple[Variant, int]) -> ReplicationResult:
-    variant, replication = args
-    extensions = [ext for factory in EXTENSIONS for ext in factory(variant.scenario)]
-    return simulate(variant.scenario, replication, extensions=extensions)
-
-
-def _ignore_interrupts() -> None:
-    """Worker processes leave Ctrl-C to the parent, which stops them and keeps what finished."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def run_replication(scenario: Scenario, replication: int, progress: Callable[[float], None] | None = None) -> ReplicationResult:
+    """One replication of one scenario with the registered extensions: the unit of work that the
+    sweep work queue (:mod:`simulator.sweep.queue`) runs in this process, in worker processes or
+    on a Dask cluster."""
+    extensions = [ext for factory in EXTENSIONS for ext in factory(scenario)]
+    return simulate(scenario, replication, progress=progress, extensions=extensions)
 
 
 def run_variant(
     variant: Variant,
     replications: int,
     *,
-    jobs: int = 1,
     on_progress: Callable[[float], None] | None = None,
 ) -> list[ReplicationResult]:
-    """All replications of one variant; ``on_progress`` gets simulated seconds done (cumulative).
+    """All replications of one variant, one after another in this process; ``on_progress`` gets
+    simulated seconds done (cumulative). Parallel runs go through :mod:`simulator.sweep.queue`.
 
     On Ctrl-C raises :class:`Interrupted` with the replications that had finished.
     """
     duration = variant.scenario.duration_s
     results: list[ReplicationResult] = []
-    if jobs <= 1 or replications == 1:
-        try:
-            for rep in range(replications):
-                extensions = [ext for factory in EXTENSIONS for ext in factory(variant.scenario)]
-                base = rep * duration
-                progress = (lambda t, base=base: on_progress(base + t)) if on_progress else None
-                results.append(simulate(variant.scenario, rep, progress=progress, extensions=extensions))
-        except KeyboardInterrupt:
-            raise Interrupted(results) from None
-        return results
-    pool = ProcessPoolExecutor(max_workers=min(jobs, replications), initializer=_ignore_interrupts)
     try:
-        futures = [pool.submit(_run_one, (variant, rep)) for rep in range(replications)]
-        for future in as_completed(futures):
-            results.append(future.result())
-            if on_progress:
-                on_progress(len(results) * duration)
+        for rep in range(replications):
+            base = rep * duration
+            progress = (lambda t, base=base: on_progress(base + t)) if on_progress else None
+            results.append(run_replication(variant.scenario, rep, progress))
     except KeyboardInterrupt:
-        for process in list(getattr(pool, "_processes", {}).values()):  # no public way to stop workers
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise Interrupted(sorted(results, key=lambda r: r.replication)) from None
-    pool.shutdown()
-    return sorted(results, key=lambda r: r.replication)
-
-
-def default_jobs() -> int:
-    """Worker processes to use when asked for ``--jobs auto``: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+        raise Interrupted(results) from None
+    return results

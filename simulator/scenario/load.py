@@ -21,6 +21,8 @@ from ..suggest import did_you_mean, listing, quoted, shown
 from ..textfile import read_text
 from . import checks, document
 from .diagnostics import format_path, line_of, raise_validation
+from ..sweep.design import Point
+from ..sweep.design import points as sweep_points
 from .model import Scenario
 
 Path_ = tuple[str | int, ...]
@@ -33,6 +35,8 @@ class Variant:
     name: str
     description: str
     scenario: Scenario
+    point: Point | None = None  #: the sweep point this variant runs at (None without a sweep)
+    declared: str = ""  #: the name in ``variants:`` ("base" if none) when ``point`` is set
 
 
 @dataclass
@@ -176,29 +180,78 @@ def load_scenario(
     except ScenarioError as error:
         raise _blame_flags(error, flags) from None
 
+    points = sweep_points(base.sweep, base.seed) if base.sweep is not None else [None]
+    specs = list(enumerate(base.variants)) or [(None, None)]
     variants: list[Variant] = []
     seen: set[str] = set()
-    for i, spec in enumerate(base.variants):
-        where: Path_ = ("variants", i)
-        if spec.name in seen:
+    for i, spec in specs:
+        if spec is not None and spec.name in seen:
+            where: Path_ = ("variants", i)
             raise ScenarioError(file, format_path(where + ("name",)), f"duplicate variant name {quoted(spec.name)}", line_of(lines, where))
-        seen.add(spec.name)
-        resolved = copy.deepcopy({k: v for k, v in data.items() if k != "variants"})
-        for key, value in spec.set.items():
+        seen.add(spec.name if spec is not None else "base")
+    names: set[str] = set()
+    for point in points:
+        for i, spec in specs:
+            variant = _resolve_variant(file, data, lines, base, point, i, spec)
+            if variant.name in names:
+                raise ScenarioError(file, "sweep.name", f"two points are both named {quoted(variant.name)}; name points by more of their values", line_of(lines, ("sweep",)))
+            names.add(variant.name)
+            variants.append(variant)
+    return LoadedScenario(file=file, base=base, variants=variants, raw=data)
+
+
+def _resolve_variant(
+    file: str, data: dict[str, Any], lines: dict[Path_, int], base: Scenario, point: Point | None, i: int | None, spec: Any
+) -> Variant:
+    """The complete scenario of one variant at one sweep point: the file's fields, then the point's
+    assignments, then the variant's ``set``, each applied like ``--set`` and validated once."""
+    if point is None and spec is None:
+        return Variant("base", base.description, base)
+    where: Path_ = ("variants", i) if i is not None else ()
+    resolved = copy.deepcopy({k: v for k, v in data.items() if k not in ("variants", "sweep")})
+    if point is not None:
+        if point.seed != base.seed:
+            resolved["seed"] = point.seed
+        for key, value in point.values.items():
             try:
                 set_path(resolved, key, copy.deepcopy(value))
             except (ValueError, IndexError, TypeError, AttributeError, KeyError) as exc:
-                raise ScenarioError(file, format_path(where + ("set", key)), f"cannot apply: {shown(exc)}", line_of(lines, where + ("set", key))) from None
+                origin = point.origins[key]
+                raise ScenarioError(file, format_path(origin), f"cannot apply: {shown(exc)}", line_of(lines, origin)) from None
+    for key, value in (spec.set.items() if spec is not None else ()):
+        if point is not None and any(_covers(key, swept) or _covers(swept, key) for swept in point.values):
+            raise ScenarioError(file, format_path(where + ("set", key)), "is also swept by `sweep:`; set it in one place",
+                                line_of(lines, where + ("set", key)))
         try:
-            scenario = _validate(file, resolved, {}, ())
-        except ScenarioError as exc:
-            raise ScenarioError(
-                file,
-                format_path(where + ("set",)),
-                f"variant '{spec.name}' is invalid at {exc.path or 'top level'}: {exc.expected}",
-                line_of(lines, where + ("set",)),
-            ) from None
-        variants.append(Variant(spec.name, spec.description, scenario))
-    if not variants:
-        variants.append(Variant("base", base.description, base))
-    return LoadedScenario(file=file, base=base, variants=variants, raw=data)
+            set_path(resolved, key, copy.deepcopy(value))
+        except (ValueError, IndexError, TypeError, AttributeError, KeyError) as exc:
+            raise ScenarioError(file, format_path(where + ("set", key)), f"cannot apply: {shown(exc)}", line_of(lines, where + ("set", key))) from None
+    try:
+        scenario = _validate(file, resolved, {}, ())
+    except ScenarioError as exc:
+        swept = next((key for key in (point.values if point is not None else ()) if _covers(key, exc.path)), None)
+        if swept is not None:  # a swept value is wrong: point at it, as --set would
+            origin = point.origins[swept]
+            raise ScenarioError(file, format_path(origin), f"{exc.expected} (value {shown(repr(point.values[swept]), 60)} for {swept})",
+                                line_of(lines, origin)) from None
+        at = f" at sweep point {quoted(point.label)}" if point is not None else ""
+        if spec is None:  # the point's values together make an invalid scenario
+            raise ScenarioError(file, "sweep", f"point {quoted(point.label)} is invalid at {exc.path or 'top level'}: {exc.expected}",
+                                line_of(lines, ("sweep",))) from None
+        raise ScenarioError(
+            file,
+            format_path(where + ("set",)),
+            f"variant '{spec.name}'{at} is invalid at {exc.path or 'top level'}: {exc.expected}",
+            line_of(lines, where + ("set",)),
+        ) from None
+    name = spec.name if spec is not None else "base"
+    description = spec.description if spec is not None else base.description
+    if point is None:
+        return Variant(name, description, scenario)
+    full = point.label if spec is None else f"{spec.name}-{point.label}"
+    return Variant(full, description, scenario, point=point, declared=name)
+
+
+def _covers(path: str, field_path: str) -> bool:
+    """Whether the dotted ``path`` is ``field_path`` or one of its ancestors."""
+    return field_path == path or field_path.startswith(path + ".") or field_path.startswith(path + "[")

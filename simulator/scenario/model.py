@@ -18,6 +18,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from ..distributions import ZERO, Distribution
 from ..platforms import spec as platform_spec
 from ..strict import Strict
+from ..sweep.design import Sweep
 from ..units import parse_duration, parse_rate
 from .http import HttpRequest
 from .slo import Slo as Thresholds
@@ -263,6 +264,7 @@ class Scenario(Strict):
     classes: dict[str, RequestClass] = Field(min_length=1, description="request classes by name")
     services: dict[str, Service] = Field(default_factory=dict, description="needed to simulate; a load-test-only scenario may omit them")
     variants: list[Variant] = Field(default_factory=list)
+    sweep: Sweep | None = Field(default=None, description="design points: a grid, zipped lists or a Latin hypercube over dotted paths; each point runs every variant")
     meta: dict[str, Any] = Field(
         default_factory=dict,
         description="labels and structural facts copied into results as `extras` (e.g. style, deployables)",

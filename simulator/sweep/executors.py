@@ -1,0 +1,210 @@
+"""Where tasks run: this process, a pool of local worker processes, or a Dask cluster.
+
+Every executor takes the same tasks and yields ``(task, result)`` as each one finishes, in
+whatever order they finish; the caller orders them again, so results do not depend on the
+executor or on the number of workers (a task's result depends only on its scenario and its
+replication). Executors are context managers: leaving one (normally, on Ctrl-C or on an error)
+stops its workers, and the Dask one closes the client and the LocalCluster it started.
+
+- :class:`InlineExecutor` (``--jobs 1``): no worker process; reports progress within a task.
+- :class:`PoolExecutor` (``--jobs N``): :class:`concurrent.futures.ProcessPoolExecutor` with the
+  ``forkserver`` start method (workers fork from a clean server that has imported the simulator,
+  so they start fast and never inherit the progress bar's thread).
+- :class:`DaskExecutor` (``--dask ADDRESS`` or ``--dask local``): ``distributed.Client.submit``
+  per task; a worker that dies has its tasks rescheduled by Dask.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+from ..engine.experiment import run_replication
+from ..engine.metrics import ReplicationResult
+from ..errors import ArchsimError, EnvironmentProblem
+from .tasks import Task, run_task
+
+#: ``partial(share)``: the running task is ``share`` (0-1) done (only where it can be followed).
+Partial = Callable[[float], None]
+
+DASK_EXTRA = "pip install 'archsim[dask]'"  #: How a user gets Dask for archsim.
+CONNECT_TIMEOUT_S = 20.0  #: How long to wait for a Dask scheduler and its first worker.
+
+
+def default_jobs() -> int:
+    """Worker processes to use when asked for ``--jobs auto``: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class InlineExecutor:
+    """Tasks one after another in this process."""
+
+    name = "inline"
+    workers = 1
+
+    def __enter__(self) -> "InlineExecutor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def results(self, tasks: list[Task], partial: Partial | None = None) -> Iterator[tuple[Task, ReplicationResult]]:
+        for task in tasks:
+            duration = task.scenario.duration_s
+            progress = (lambda t, d=duration: partial(min(t / d, 1.0))) if partial else None
+            yield task, run_replication(task.scenario, task.replication, progress)
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name, "workers": 1}
+
+
+def _ignore_interrupts() -> None:
+    """Worker processes leave Ctrl-C to the parent, which stops them and keeps what finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class PoolExecutor:
+    """Tasks on ``workers`` local processes, all submitted at once, collected as they finish."""
+
+    name = "processes"
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "PoolExecutor":
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["simulator.sweep.tasks"])
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts)
+        return self
+
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kind is None:
+            pool.shutdown()
+            return
+        # Stopped early (Ctrl-C, an error, a signal): stop the workers now, not after their tasks.
+        pool.shutdown(wait=False, cancel_futures=True)
+        if hasattr(pool, "terminate_workers"):  # Python 3.14+
+            pool.terminate_workers()
+        else:  # no public way before 3.14
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+
+    def results(self, tasks: list[Task], partial: Partial | None = None) -> Iterator[tuple[Task, ReplicationResult]]:
+        assert self._pool is not None, "use the executor as a context manager"
+        futures = {self._pool.submit(run_task, task): task for task in tasks}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name, "workers": self.workers}
+
+
+def _archsim_version() -> str:
+    """Run on each Dask worker: the archsim it would run tasks with."""
+    from .. import __version__
+
+    return __version__
+
+
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster: ``address`` (``tcp://host:8786``) or ``"local"`` for a
+    LocalCluster of ``workers`` processes (one thread each, no dashboard, free ports on 127.0.0.1)."""
+
+    name = "dask"
+
+    def __init__(self, address: str, workers: int):
+        self.address = address
+        self.workers = workers
+        self._client: Any = None
+        self._cluster: Any = None
+        self._futures: list[Any] = []
+
+    def __enter__(self) -> "DaskExecutor":
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise EnvironmentProblem(f"--dask: Dask is not installed; install the extra: {DASK_EXTRA}") from None
+        try:
+            if self.address == "local":
+                self._cluster = LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0,
+                    dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
+                )
+                self._client = Client(self._cluster, timeout=CONNECT_TIMEOUT_S)
+            else:
+                self._client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
+                self._client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            self.__exit__(type(exc))
+            raise EnvironmentProblem(f"--dask {self.address}: cannot reach a scheduler with workers ({exc.__class__.__name__}: {exc})") from None
+        self._check_workers()
+        return self
+
+    def _check_workers(self) -> None:
+        """Every worker must import the same archsim, or results would depend on where tasks ran."""
+        from .. import __version__
+
+        try:
+            versions = self._client.run(_archsim_version)
+        except Exception as exc:  # noqa: BLE001 - whatever the worker raised, the fix is the same
+            self.__exit__(type(exc))
+            raise EnvironmentProblem(
+                f"--dask {self.address}: a worker cannot run archsim ({exc.__class__.__name__}: {exc}); install archsim {__version__} on every worker"
+            ) from None
+        wrong = {worker: v for worker, v in versions.items() if v != __version__}
+        if wrong:
+            self.__exit__(ArchsimError)
+            worker, version = next(iter(wrong.items()))
+            raise EnvironmentProblem(f"--dask {self.address}: worker {worker} has archsim {version}, this is {__version__}; install the same version everywhere")
+        self.workers = len(versions)
+
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
+        if client is not None:
+            if kind is not None and self._futures:
+                client.cancel(self._futures, force=True)
+            client.close()
+        if cluster is not None:
+            cluster.close()
+        self._futures = []
+
+    def results(self, tasks: list[Task], partial: Partial | None = None) -> Iterator[tuple[Task, ReplicationResult]]:
+        from distributed import as_completed as dask_completed
+
+        assert self._client is not None, "use the executor as a context manager"
+        by_key: dict[str, Task] = {}
+        for task in tasks:
+            future = self._client.submit(run_task, task, key=f"archsim-{task.fingerprint[:16]}-{task.key}", pure=False)
+            by_key[future.key] = task
+            self._futures.append(future)
+        for future in dask_completed(self._futures):
+            yield by_key[future.key], future.result()
+            future.release()
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": self.name, "workers": self.workers, "dask": self.address}
+
+
+Executor = InlineExecutor | PoolExecutor | DaskExecutor
+
+
+def make_executor(jobs: int, dask: str | None, tasks: int) -> Executor:
+    """The executor for ``--jobs`` / ``--dask``: Dask if asked, else a pool for more than one job
+    and more than one task, else this process."""
+    if dask is not None:
+        return DaskExecutor(dask, jobs)
+    if jobs > 1 and tasks > 1:
+        return PoolExecutor(min(jobs, tasks))
+    return InlineExecutor()
