@@ -56,6 +56,7 @@ class Estimate:
 
     events: float
     events_field: str
+    events_detail: str  #: how the events figure is made up, for the message
     ticks: float
     controller_steps: float
     controller_field: str
@@ -262,10 +263,12 @@ def estimate(scenario: Scenario, file: str) -> Estimate:
     requests, field = _requests(scenario, file)
     per_request = sum(share * visits[name] for name, share in shares.items()) if shares else 0.0
     replications = scenario.replications
-    events = requests * max(per_request, 1.0) * EVENTS_PER_VISIT * replications
+    visits = max(per_request, 1.0)
+    events = requests * visits * EVENTS_PER_VISIT * replications
+    detail = f"{_fmt(requests)} requests x {_fmt(visits)} visits each x {EVENTS_PER_VISIT} events x {replications} replication(s)"
     ticks = scenario.duration_s / scenario.metrics_interval_s * replications
     controller_steps, controller_field = _controllers(scenario)
-    return Estimate(events, field, ticks, controller_steps * replications, controller_field)
+    return Estimate(events, field, detail, ticks, controller_steps * replications, controller_field)
 
 
 def check(loaded: LoadedScenario, *, force: bool = False, only: list[str] | None = None, scale: float = 1.0) -> list[Estimate]:
@@ -277,6 +280,7 @@ def check(loaded: LoadedScenario, *, force: bool = False, only: list[str] | None
     out: list[Estimate] = []
     totals = [0.0, 0.0, 0.0]
     fields = ["", "metrics_interval", ""]
+    details = ["", "duration / metrics_interval x replications", "duration / period, summed over the controllers"]
     for variant in loaded.variants:
         if only and variant.name not in only:
             continue
@@ -286,14 +290,17 @@ def check(loaded: LoadedScenario, *, force: bool = False, only: list[str] | None
             totals[i] += amount
             if amount >= max(totals[i] - amount, 0):
                 fields[i] = field if len(loaded.variants) == 1 else f"{field} (variant '{variant.name}')"
+                if i == 0:
+                    details[0] = found.events_detail
     if force:
         return out
     limits = (MAX_EVENTS * scale, MAX_TICKS * scale, MAX_CONTROLLER_STEPS * scale)
     names = ("simulation events", "time-series ticks", "controller steps")
-    for total, limit, name, field in zip(totals, limits, names, fields):
+    advice = ("shorten the duration or lower the rate", "coarsen the metrics_interval or shorten the duration", "lengthen the period")
+    for total, limit, name, field, detail, fix in zip(totals, limits, names, fields, details, advice):
         if not total <= limit:  # also refuses NaN
             raise BudgetExceeded(
-                f"{file}: {field}: the run would take about {_fmt(total)} {name} (budget {limit:.3g}); "
-                "shorten the duration, lower the rate or coarsen the interval, or pass --force to run it anyway"
+                f"{file}: {field}: the run would take about {_fmt(total)} {name} ({detail}; budget {limit:.3g}): "
+                f"{fix}, or pass --force to run it anyway"
             )
     return out

@@ -8,6 +8,7 @@ bugs only.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -163,6 +164,19 @@ def overload_warnings(summary: dict[str, Any], threshold: float = UNFINISHED_WAR
     return lines
 
 
+def command_line_overrides(assignments: list[str] | None, seed: int | None, replications: int | None) -> dict[str, Any]:
+    """What the command line changed in the scenario, for ``summary.json`` (``run.overrides``):
+    ``{"set": {"workload.rate": "120/s"}, "seed": 7}``; empty when nothing was overridden."""
+    out: dict[str, Any] = {}
+    if assignments:
+        out["set"] = {text.split("=", 1)[0].strip(): text.split("=", 1)[1].strip() for text in assignments if "=" in text}
+    if seed is not None:
+        out["seed"] = seed
+    if replications is not None:
+        out["replications"] = replications
+    return out
+
+
 def _compact(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary without histograms and per-replication values (for ``--json``)."""
 
@@ -180,7 +194,7 @@ def run(
     set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. services.api.instances=4.")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Override the scenario's seed.")] = None,
     replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
-    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Run directory (default: results/<scenario>/<timestamp>).")] = None,
+    out: Annotated[Optional[str], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,
     variant: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="Run only this variant (repeatable).")] = None,
     jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for replications: a number or 'auto'.")] = "1",
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
@@ -207,9 +221,7 @@ def run(
             raise ValueError
     except ValueError:
         raise ArchsimError(f"--jobs: expected a positive number or 'auto', got {jobs!r}") from None
-    run_dir = out if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ArchsimError(f"--out {run_dir}: is a file; give a folder for the run directory")
+    run_dir = usable_run_dir(out) if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)
     show = not quiet and not as_json and sys.stderr.isatty()
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
@@ -224,7 +236,8 @@ def run(
 
     with progress:
         try:
-            summary = run_scenario(loaded, run_dir, jobs=n_jobs, progress=on_progress, only=variant)
+            summary = run_scenario(loaded, run_dir, jobs=n_jobs, progress=on_progress, only=variant,
+                                   overrides=command_line_overrides(set_, seed, replications))
         except KeyboardInterrupt:
             stderr.print(f"interrupted: partial results in {run_dir}")
             raise typer.Exit(130) from None
@@ -239,6 +252,22 @@ def run(
         for line in overload_warnings(summary):
             stderr.print(f"[yellow]warning:[/yellow] {line}")
         stdout.print(f"results: {run_dir}")
+
+
+def usable_run_dir(out: str) -> Path:
+    """The ``--out`` folder, created now so that an unusable one is refused before the run starts."""
+    if not out.strip():
+        raise ArchsimError("--out: empty path: give a folder for the run directory (e.g. --out results/my-run)")
+    run_dir = Path(out)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ArchsimError(f"--out {out}: is a file; give a folder for the run directory")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArchsimError(f"--out {out}: cannot create the folder ({exc.strerror or exc.__class__.__name__})") from None
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise ArchsimError(f"--out {out}: the folder is not writable")
+    return run_dir
 
 
 def _draw_charts(run_dir: Path, quiet: bool) -> None:
@@ -288,11 +317,15 @@ def _register_subcommands() -> None:
     from .deploy.cli import app as deploy_app
 
     app.add_typer(deploy_app, name="deploy", help="Build and run the real reference services in containers.")
+    from .probe.cli import app as probe_app
+
+    app.add_typer(probe_app, name="probe", help="Measure start-up of processes, containers and microVMs on this machine.")
     from .loadtest.cli import register as register_loadtest
     from .report_commands import register as register_report_commands
 
     register_report_commands(app)  # archsim report / archsim compare (charts imported on use)
     register_loadtest(app)  # archsim loadtest: Locust with a scenario's load shape -> measured run
+    from .calibration.cli import register as register_calibrate; register_calibrate(app)  # archsim calibrate
 
 
 _register_subcommands()
@@ -303,10 +336,28 @@ _register_subcommands()
 ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+def _plain_help_flag(command) -> None:
+    """``--help`` is a flag: show it without a value placeholder (Typer prints ``<bool>``), in
+    every command and sub-command."""
+    original = command.get_help_option
+
+    def get_help_option(ctx):
+        option = original(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _plain_help_flag(sub)
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line and exit code 2."""
+    command = typer.main.get_command(app)
+    _plain_help_flag(command)
     try:
-        code = app(standalone_mode=False)
+        code = command(standalone_mode=False)
     except ArchsimError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)

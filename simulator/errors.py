@@ -4,6 +4,11 @@ Every error that reaches the command line is an :class:`ArchsimError`: the CLI p
 on one line and exits with :attr:`ArchsimError.exit_code`, never with a traceback.
 """
 
+import re
+
+MAX_WORD = 400  #: Longest run of non-blank characters kept in a message (a path, or a name the user wrote).
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD + 1},}}")
+
 
 class ArchsimError(Exception):
     """An error caused by the user's input or environment, reported on one line."""
@@ -12,6 +17,7 @@ class ArchsimError(Exception):
 
     def __init__(self, message: str):
         message = message.replace("\r", "\\r").replace("\n", "\\n")  # always one line
+        message = _LONG_WORD.sub(lambda m: m.group()[: MAX_WORD - 3] + "...", message)
         super().__init__(message)
         self.message = message
 

@@ -85,6 +85,8 @@ def percent(fraction: float | None, ci95: float | None = None) -> str:
     if value == 0 and not ci95:
         return "0%"
     places = 2 if abs(value) >= 99 else min(2, decimals_for(value))
+    if round(value, places) == 100 and not ci95:
+        return "100%"
     return with_ci(value, ci95 * 100 if ci95 is not None else None, places, "%")
 
 

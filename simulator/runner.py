@@ -81,6 +81,7 @@ def run_scenario(
     jobs: int = 1,
     progress: ProgressCallback | None = None,
     only: list[str] | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Simulate every variant of ``loaded`` and write the run directory; returns the summary."""
     base = loaded.base
@@ -92,6 +93,7 @@ def run_scenario(
     summary = rundir.new_summary(
         loaded, source="simulation", seed=base.seed, replications=base.replications, duration_s=base.duration_s,
         warmup_s=base.warmup_s, metrics_interval_s=base.metrics_interval_s, jobs=jobs,
+        overrides=overrides or {},  # what the command line changed (--set, --seed, --replications)
     )
     rundir.write_json(run_dir / "summary.json", summary)
     timeseries: list[dict[str, Any]] = []

@@ -9,6 +9,7 @@ closest known name, never the name itself.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 
 MAX_SHOWN = 200  #: Characters of a user-written name or value shown in a message, at most.
@@ -17,7 +18,7 @@ _LISTED = 12  #: Known names listed after "it has:" at most.
 
 def shown(value: object, limit: int = MAX_SHOWN) -> str:
     """``value`` as one printable line of at most ``limit`` characters (``...`` marks a cut)."""
-    text = value if isinstance(value, str) else str(value) if isinstance(value, BaseException) else repr(value)
+    text = value if isinstance(value, str) else str(value) if isinstance(value, (BaseException, os.PathLike)) else repr(value)
     if len(text) > 4 * limit:  # escape only what can be shown: a 10^6-character name costs nothing
         text = text[: 4 * limit]
         cut = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -183,3 +184,12 @@ def test_an_overloaded_variant_gets_a_warning(tmp_path):
     assert result.returncode == 0
     assert "variant 'base' left" in " ".join(result.stderr.split())
     assert "unfinished" in result.stdout  # flagged in the table too
+
+
+def test_help_shows_no_value_placeholder_on_flags_and_no_cut_defaults():
+    for command in (["--help"], ["run", "--help"], ["report", "--help"], ["compare", "--help"], ["deploy", "--help"]):
+        result = subprocess.run([sys.executable, "-m", "simulator.cli", *command], capture_output=True, text=True, timeout=60,
+                                cwd=ROOT, env={**os.environ, "COLUMNS": "80"})
+        assert result.returncode == 0, result.stderr
+        assert "<bool>" not in result.stdout, command
+        assert "…" not in result.stdout, command  # nothing truncated at 80 columns

@@ -43,7 +43,7 @@ def test_a_changed_slimming_script_rebuilds_the_images_made_with_it_and_the_app_
     path = folder / "images" / "slim" / "closure.sh"
     path.write_text(path.read_text() + "\n# changed\n")
     after = digests(folder)
-    assert {tag for tag in before if before[tag] != after[tag]} == {images.BASE_IMAGE, APP_IMAGE, POSTGRES_IMAGE, BROKER_IMAGE}
+    assert {tag for tag in before if before[tag] != after[tag]} == {images.BASE_IMAGE, APP_IMAGE, POSTGRES_IMAGE, BROKER_IMAGE, images.PROBE_IMAGE}
 
 
 def test_every_image_a_deployment_runs_has_a_budget_and_the_issue_s_limits_hold():

@@ -17,7 +17,7 @@ from simulator.report.compare import comparability_warnings, differences, welch_
 from simulator.report.tables import cell
 from simulator.results.rundata import Estimate
 
-from test_charts_support import reported_run, sweep_run
+from test_charts_support import main_job_run, reported_run, sweep_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 VOID = {"meta", "img", "br", "hr", "link", "input"}
@@ -70,20 +70,44 @@ def test_markdown_summary_has_the_tables_and_links_the_charts(report):
     assert "](charts/latency-percentiles.png)" in md
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the Debian package chromium (installed by .ci/run)")
-def test_report_renders_in_headless_chromium_without_console_errors(report, tmp_path):
-    run_dir, _ = report
-    shot = tmp_path / "report.png"
-    done = subprocess.run(
+def chromium(*args, tmp_path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
-         f"--screenshot={shot}", "--window-size=1400,2000", (run_dir / "report.html").as_uri()],
-        capture_output=True, text=True, timeout=60,
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0", *args],
+        capture_output=True, text=True, timeout=90,
     )
+
+
+@pytest.fixture(scope="module")
+def main_job_report(tmp_path_factory):
+    from simulator.report import build_report
+
+    out = tmp_path_factory.mktemp("main-job-report")
+    build_report([main_job_run(tmp_path_factory.getbasetemp())], out)
+    return out / "report.html"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the Debian package chromium (installed by .ci/run)")
+def test_main_job_report_at_1400_px_has_no_sideways_scroll_and_no_console_errors(main_job_report, tmp_path):
+    shot = tmp_path / "report.png"
+    done = chromium(f"--screenshot={shot}", "--window-size=1400,2000", main_job_report.as_uri(), tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
     assert not [line for line in done.stderr.splitlines() if "Uncaught" in line or "CONSOLE" in line]
+    # The page has no script of its own: a copy with one that writes the widths into the DOM.
+    probe = tmp_path / "probe.html"
+    measure = ('<script>document.body.dataset.widths = [document.documentElement.scrollWidth, document.documentElement.clientWidth]'
+               '.concat([...document.querySelectorAll(".scroll, table, li")].map(e => e.scrollWidth - e.clientWidth)).join(" ");</script>')
+    probe.write_text(main_job_report.read_text(encoding="utf-8").replace("</body>", measure + "</body>"), encoding="utf-8")
+    dom = chromium("--dump-dom", "--window-size=1400,2000", probe.as_uri(), tmp_path=tmp_path).stdout
+    widths = [int(w) for w in re.search(r'data-widths="([^"]*)"', dom).group(1).split()]
+    page, viewport, overflows = widths[0], widths[1], widths[2:]
+    assert page <= viewport and max(overflows) <= 0, widths
+    html = main_job_report.read_text(encoding="utf-8")
+    # one Performance row in the star table and one in the numbers behind the stars (no capacity row repeated there)
+    assert html.count(">Performance</td>") == 2
+    assert re.search(r'<span class="when">\d{4}-\d\d-\d\d \d\d:\d\d UTC</span>', html)
 
 
 def test_welch_interval_of_a_difference():
@@ -149,3 +173,23 @@ def test_compare_command_prints_warnings_before_the_table(tmp_path_factory, tmp_
     lines = done.stdout.splitlines()
     assert lines[0] == f"warning: different seed: A {summary['seed']}, B {summary['seed'] + 1}"
     assert "p95" in done.stdout
+
+
+def test_command_line_overrides_are_recorded_shown_and_compared(tmp_path):
+    import json
+
+    from test_charts_support import FIXTURE
+
+    runs = {}
+    for name, extra in (("a", []), ("b", ["--set", "workload.rate=120/s", "--seed", "9"])):
+        done = archsim("run", str(FIXTURE), "--variant", "load-50", "--replications", "2", "--no-charts", "-q",
+                       "--out", str(tmp_path / name), *extra)
+        assert done.returncode == 0, done.stderr
+        runs[name] = json.loads((tmp_path / name / "summary.json").read_text())
+    assert runs["a"]["run"]["overrides"] == {"replications": 2}
+    assert runs["b"]["run"]["overrides"] == {"set": {"workload.rate": "120/s"}, "seed": 9, "replications": 2}
+    assert comparability_warnings(runs["a"], runs["b"]) == [
+        "different seed: A 3, B 9", "runs differ in --set workload.rate: A not set (the file), B 120/s"]
+    done = archsim("report", str(tmp_path / "b"))
+    assert done.returncode == 0, done.stderr
+    assert "--set workload.rate=120/s --seed 9 --replications 2" in (tmp_path / "b" / "report.html").read_text()

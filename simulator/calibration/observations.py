@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .structure import Structure
+
 LATENCY_FIGURES = ("latency_mean_s", "latency_p50_s", "latency_p95_s", "latency_p99_s")  #: Per-class figures kept.
 
 
@@ -63,3 +65,33 @@ class CpuSamples:
         old = self.by_class.get(request_class)
         joined = values_s if old is None else np.concatenate([old, values_s])
         self.by_class[request_class] = np.asarray(joined, dtype=float)
+
+
+def observation_from_summary(summary: dict, structure: Structure, *, level: str, repetition: int,
+                             target_rate_per_s: float, hold_out: bool = False) -> Observation:
+    """One simulated (or measured) run directory's summary as an observation."""
+    variant = next(iter(summary["variants"].values()))
+
+    def mean(block: dict, key: str) -> float | None:
+        item = block.get(key)
+        return None if not isinstance(item, dict) else item.get("mean")
+
+    classes = {}
+    for name, block in variant["classes"].items():
+        classes[name] = ClassFigures(
+            throughput_per_s=mean(block, "throughput_per_s") or 0.0,
+            latency_mean_s=mean(block, "latency_mean_s"), latency_p50_s=mean(block, "latency_p50_s"),
+            latency_p95_s=mean(block, "latency_p95_s"), latency_p99_s=mean(block, "latency_p99_s"),
+            requests=int(mean(block, "successes") or 0), error_rate=mean(block, "error_rate") or 0.0,
+        )
+    o = variant["overall"]
+    overall = ClassFigures(mean(o, "throughput_per_s") or 0.0, mean(o, "latency_mean_s"), mean(o, "latency_p50_s"),
+                           mean(o, "latency_p95_s"), mean(o, "latency_p99_s"), int(mean(o, "successes") or 0),
+                           mean(o, "error_rate") or 0.0)
+    cpu = {}
+    for tier_name, tier in structure.tiers.items():
+        block = variant.get("services", {}).get(tier_name)
+        if block:
+            cpu[tier_name] = (mean(block, "utilisation") or 0.0) * tier.cores * (mean(block, "instances") or tier.instances)
+    return Observation(level, repetition, target_rate_per_s, float(variant.get("measured_s") or summary["duration_s"] - summary["warmup_s"]),
+                       classes, cpu, overall, hold_out)

@@ -93,3 +93,21 @@ def app_and_database(style: str, classes: dict[str, int], *, app: Tier, database
         round_trips[name] = 1 + (queries if database is not None else 0)
     tiers = {app.name: app, **({database.name: database} if database is not None else {})}
     return Structure(style, tiers, visits, round_trips, app.name, list(notes or []))
+
+
+def structure_to_json(structure: Structure) -> dict:
+    return {
+        "style": structure.style,
+        "entry_tier": structure.entry_tier,
+        "tiers": {name: {"instances": t.instances, "cores": t.cores, "concurrency": t.concurrency, "cpu_limit": t.cpu_limit}
+                  for name, t in structure.tiers.items()},
+        "visits": {c: [{"tier": tier, "operation": op, "count": n} for (tier, op), n in v.items()] for c, v in structure.visits.items()},
+        "round_trips": dict(structure.round_trips),
+        "notes": list(structure.notes),
+    }
+
+
+def structure_from_json(data: dict) -> Structure:
+    tiers = {name: Tier(name, int(t["instances"]), int(t["cores"]), t.get("concurrency"), t.get("cpu_limit")) for name, t in data["tiers"].items()}
+    visits = {c: {(v["tier"], v["operation"]): int(v["count"]) for v in items} for c, items in data["visits"].items()}
+    return Structure(data["style"], tiers, visits, {c: int(n) for c, n in data["round_trips"].items()}, data["entry_tier"], list(data.get("notes", [])))

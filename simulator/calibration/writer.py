@@ -35,6 +35,15 @@ class ScenarioSettings:
     header: tuple[str, ...] = ()  #: Extra comment lines at the top (where the measurements came from).
 
 
+def rounded_mix(mix: dict[str, float], digits: int = 4) -> dict[str, float]:
+    """Shares rounded to ``digits`` decimals that still sum to exactly 1 (the remainder goes to the largest)."""
+    total = sum(v for v in mix.values() if v > 0) or 1.0
+    shares = {c: round(v / total, digits) for c, v in mix.items() if v > 0}
+    largest = max(shares, key=shares.get)
+    shares[largest] = round(shares[largest] + 1.0 - sum(shares.values()), digits)
+    return shares
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.6g}ms"
 
@@ -56,7 +65,7 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
     """The calibrated scenario as YAML text (see the module docstring)."""
     lines = [f"# {line}" if line else "#" for line in settings.header]
     lines += [f"# Assumption: {note}" for note in [*structure.notes, *parameters.notes]]
-    mix = {c: round(settings.mix.get(c, 0.0), 6) for c in structure.classes if settings.mix.get(c, 0.0) > 0}
+    mix = rounded_mix({c: settings.mix.get(c, 0.0) for c in structure.classes})
     lines += [
         f"name: {settings.name}",
         f"description: {json.dumps(settings.description or f'{structure.style} as calibrated from measurements')}",
@@ -67,7 +76,7 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
         f"meta: {{style: {structure.style}, calibrated: true}}",
         "workload:",
         f"  rate: {settings.rate_per_s:.6g}/s",
-        f"  mix: {{{', '.join(f'{c}: {share:g}' for c, share in mix.items())}}}",
+        f"  mix: {{{', '.join(f'{c}: {share!r}' for c, share in mix.items())}}}",
         "network:",
         f"  latency: const({_ms(parameters.hop_s.value)})  # one-way, every hop: {_comment('', parameters.hop_s).strip()}",
         "classes:",

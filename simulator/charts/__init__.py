@@ -19,7 +19,10 @@ an error. :func:`draw_all` draws every chart that has data and writes the report
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import look  # noqa: F401  (selects the Agg backend before anything imports pyplot)
 from .cost import draw_cost
@@ -33,6 +36,9 @@ from .scalability import draw_scalability
 from .startup import draw_startup
 from .timeseries import draw_timeseries
 
+if TYPE_CHECKING:
+    from ..scorecard import Scorecard
+
 __all__ = [
     "draw_all", "draw_charts", "draw_cost", "draw_distribution", "draw_percentiles", "draw_radar",
     "draw_saturation", "draw_scalability", "draw_startup", "draw_timeseries", "load_runs",
@@ -41,24 +47,56 @@ __all__ = [
 CHARTS_DIR = "charts"  #: Sub-folder of a run (or report) directory that holds the chart files.
 
 
-def draw_charts(variants: list[VariantRun], out_dir: Path) -> list[Path]:
+#: The chart jobs of the current :func:`draw_charts` call, inherited by forked workers (fork
+#: copies them; nothing is pickled but the job's index and the returned paths).
+_jobs: list = []
+
+
+def _run_job(index: int) -> list[Path]:
+    draw, args = _jobs[index]
+    return draw(*args)
+
+
+def chart_workers() -> int:
+    """Processes drawing charts: the cores this process may use, at most 2 (the charts of one
+    run are a dozen jobs of 0.2-0.6 s; more workers would not pay for their start)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
+
+
+def draw_charts(variants: list[VariantRun], out_dir: Path, card: "Scorecard | None" = None,
+                workers: int | None = None) -> list[Path]:
     """Every chart that has data for ``variants``, as PNG and SVG files in ``out_dir``.
 
-    Gives each variant its colour first, so every chart (and the report's tables) agree."""
+    Gives each variant its colour first, so every chart (and the report's tables) agree. The
+    charts are independent, so with ``workers`` > 1 (default :func:`chart_workers`) they are drawn
+    by forked worker processes, longest first; the files are the same either way.
+    """
+    global _jobs
     from ..scorecard import build_scorecard
 
     assign_colours(variants)
-    made: list[Path] = []
-    made += draw_percentiles(variants, out_dir)
-    made += draw_distribution(variants, out_dir)
-    made += draw_saturation(variants, out_dir)
-    made += draw_scalability(variants, out_dir)
-    made += draw_cost(variants, out_dir)
-    made += draw_startup(variants, out_dir)
-    made += draw_radar(build_scorecard(variants), out_dir)
-    for variant in variants:
-        made += draw_timeseries(variant, out_dir)
-    return made
+    card = card if card is not None else build_scorecard(variants)
+    jobs = [(draw_timeseries, (v, out_dir)) for v in variants]
+    jobs += [(draw_radar, (card, out_dir)), (draw_percentiles, (variants, out_dir)), (draw_distribution, (variants, out_dir)),
+             (draw_cost, (variants, out_dir)), (draw_startup, (variants, out_dir)), (draw_saturation, (variants, out_dir)),
+             (draw_scalability, (variants, out_dir))]
+    workers = chart_workers() if workers is None else workers
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        made = [draw(*args) for draw, args in jobs]
+    else:
+        _jobs = jobs
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                made = pool.map(_run_job, range(len(jobs)), chunksize=1)
+        finally:
+            _jobs = []
+    order = jobs[len(variants):] + jobs[: len(variants)]  # comparison charts first, then one time series per variant
+    by_job = dict(zip(map(id, jobs), made))
+    return [path for job in order for path in by_job[id(job)]]
 
 
 def draw_all(run_dir: Path, *, report: bool = True) -> list[Path]:

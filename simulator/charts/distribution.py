@@ -64,7 +64,7 @@ def _panel(ax, curves, xs_range) -> None:
         ax.axhline(level, color="0.5", linewidth=0.8, linestyle=":")
         ax.annotate(name, xy=(0.0, level), xycoords=("axes fraction", "data"), xytext=(4, 3),
                     textcoords="offset points", va="bottom", fontsize=10, color="0.4")
-    log_axis(ax, "x", *xs_range)
+    log_axis(ax, "x", *xs_range, "ms")
     ax.set_ylim(0, 1.01)
 
 

@@ -49,7 +49,7 @@ def draw_percentiles(variants: list[VariantRun], out_dir: Path, stem: str = "lat
         ax.grid(False, axis="y")
         ax.set_xlabel(f"latency ({unit})")
     if logarithmic:
-        log_axis(axes[0], "x", min(values_s) * scale / 1.5, top * scale)
+        log_axis(axes[0], "x", min(values_s) * scale / 1.5, top * scale, unit)
     else:
         axes[0].set_xlim(0, top * scale * 1.08)
     axes[0].set_yticks(y, [legend_label(v) for v in shown])

@@ -25,7 +25,8 @@ PUBLISHED_COLOUR = "0.25"
 ABBREVIATIONS = {"Fault tolerance": "Fault\ntolerance", "Deployability": "Deploy-\nability"}
 
 
-def _radar(ax, titles: list[str], stars: list[int], published: list[int] | None, colour: str, title: str, show_labels: bool) -> None:
+def _radar(ax, titles: list[str], stars: list[int], published: list[int] | None, colour: str, title: str, show_labels: bool,
+           title_size: int = 13) -> None:
     angles = np.linspace(0, 2 * np.pi, len(titles), endpoint=False).tolist()
     loop = angles + angles[:1]
     ax.plot(loop, stars + stars[:1], color=colour, linewidth=2.2)
@@ -37,7 +38,7 @@ def _radar(ax, titles: list[str], stars: list[int], published: list[int] | None,
     ax.set_ylim(0, 5)
     ax.set_yticks([1, 2, 3, 4, 5], ["", "", "", "", ""])
     ax.grid(alpha=0.35)
-    ax.set_title(title, fontsize=13, pad=26, color=colour, fontweight="bold")
+    ax.set_title(title, fontsize=title_size, pad=26, color=colour, fontweight="bold")
 
 
 @styled
@@ -50,7 +51,8 @@ def draw_radar(scorecard: "Scorecard", out_dir: Path, stem: str = "scorecard-rad
     n = len(scorecard.variants)
     ncols = min(n, 3 if n <= 6 else 4 if n <= 12 else 6)
     nrows = -(-n // ncols)
-    fig, axes = figure(nrows, ncols, right=0.0, height=max(6.75, 3.3 * nrows + 1.2), bottom=0.35,
+    small = n > 12
+    fig, axes = figure(nrows, ncols, right=0.0, height=max(6.75, (2.5 if small else 3.3) * nrows + 1.6), bottom=0.35,
                        subplot_kw={"projection": "polar"}, squeeze=False)
     fig.subplots_adjust(left=0.09, right=0.91, wspace=0.6, hspace=0.55, top=1 - 0.9 / fig.get_figheight())
     any_published = False
@@ -59,7 +61,10 @@ def draw_radar(scorecard: "Scorecard", out_dir: Path, stem: str = "scorecard-rad
         published = [ch.published.get(variant.label) for ch in rows]
         has_published = all(p is not None for p in published)
         any_published |= has_published
-        _radar(ax, titles, stars, published if has_published else None, variant.colour, legend_label(variant), True)
+        title = legend_label(variant)
+        if small and len(title) > 12 and "-" in title:  # "microservices-1000" over two lines, not into its neighbour
+            title = "\n".join(title.rsplit("-", 1))
+        _radar(ax, titles, stars, published if has_published else None, variant.colour, title, True, 11 if small else 13)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     sources = {v.source for v in scorecard.variants}

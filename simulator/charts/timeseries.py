@@ -83,7 +83,7 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
     spans, moments = split_events(variant.block.get("events") or [])
     end_s = float(variant.summary.get("duration_s") or max(variant.timeseries["time_s"][0] or [0]))
     strip = strip_height(spans, moments, end_s) if spans or moments else 0.0
-    heights = ([strip] if strip else []) + [2.0] * len(panels)
+    heights = ([strip] if strip else []) + [1.8] * len(panels)
     fig, all_axes = figure(len(heights), 1, right=3.4, height=sum(heights) + 1.6, sharex=True,
                            gridspec_kw={"height_ratios": heights}, squeeze=False)
     fig.subplots_adjust(hspace=0.18)
@@ -115,7 +115,7 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
                 ax["latency"].plot(series[0], [v * scale for v in series[1]], color=variant.colour, linestyle=style, linewidth=1.2, alpha=0.7, label=name)
         ax["latency"].set_ylabel(f"latency ({unit})")
         if logarithmic:
-            log_axis(ax["latency"], "y", min(positive_s) * scale / 1.5, max(finite) * scale)
+            log_axis(ax["latency"], "y", min(positive_s) * scale / 1.5, max(finite) * scale, unit)
         else:
             ax["latency"].set_ylim(bottom=0)
         legend_outside(ax["latency"])

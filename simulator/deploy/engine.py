@@ -31,9 +31,9 @@ class Engine:
 
     def run_argv(self, *, name: str, image: str, labels: dict[str, str], network: str, aliases: Sequence[str],
                  env: dict[str, str], memory_mb: int, cpus: float, tmpfs_mb: int, publish: str | None,
-                 command: Sequence[str] = (), user: str | None = None) -> list[str]:
-        """``run`` with the hardening every archsim container gets."""
-        args = ["run", "--detach", "--name", name]
+                 command: Sequence[str] = (), user: str | None = None, create_only: bool = False) -> list[str]:
+        """``run`` (or, with ``create_only``, ``create``) with the hardening every archsim container gets."""
+        args = ["create", "--name", name] if create_only else ["run", "--detach", "--name", name]
         for key, value in labels.items():
             args += ["--label", f"{key}={value}"]
         args += ["--network", network]
@@ -55,9 +55,12 @@ class Engine:
         return self.argv(*args, image, *command)
 
     def build_argv(self, *, tag: str, containerfile: str, context: str, build_args: dict[str, str],
-                   labels: dict[str, str] | None = None) -> list[str]:
+                   labels: dict[str, str] | None = None, squash: bool = False) -> list[str]:
+        """``build``; ``squash`` makes one layer of the whole image (Podman only), sharing none with its base."""
         args = ["build", "--network", "host", "--force-rm", "--file", containerfile, "--tag", tag,
                 "--label", IMAGE_LABEL]
+        if squash and self.name == "podman":
+            args.append("--squash-all")
         for key, value in (labels or {}).items():
             args += ["--label", f"{key}={value}"]
         for key, value in build_args.items():

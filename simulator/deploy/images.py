@@ -35,6 +35,7 @@ from .topology import APP_IMAGE, BROKER_IMAGE, POSTGRES_IMAGE
 BUILDER_IMAGE = "localhost/archsim-builder:bookworm"  #: Build stages only: full Debian, Python, apt, binutils.
 BASE_IMAGE = "localhost/archsim-base:bookworm"  #: The slim Python runtime the app image starts FROM.
 PULLABLE_BUILDER = "docker.io/library/python:3.11-slim-bookworm"  #: Used as the builder when a registry is reachable.
+PROBE_IMAGE = "localhost/archsim-probe:latest"  #: The tiny HTTP responder ``archsim probe startup`` starts.
 BUILDER_PACKAGES = "python3,binutils"  #: What debootstrap adds to minbase for the builder.
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 IMAGE_PYTHON = "3.11"  #: Python of the base image; the wheelhouse is downloaded for it.
@@ -50,6 +51,7 @@ class ImageRecipe:
     needs_wheelhouse: bool = False
     inputs: tuple[str, ...] = ()  #: Other files and folders (relative to loadtests/) the image is made of.
     starts_from: str = ""  #: Tag of another of our images it is built FROM (its recipe is part of this one's).
+    squash: bool = False  #: One layer, shared with no other image (so removing it really removes its files).
 
 
 RECIPES = (
@@ -58,6 +60,7 @@ RECIPES = (
                 inputs=("services/archsim_services", "services/requirements.txt"), starts_from=BASE_IMAGE),
     ImageRecipe(POSTGRES_IMAGE, "images/postgres/Containerfile", inputs=("images/slim",)),
     ImageRecipe(BROKER_IMAGE, "images/broker/Containerfile", inputs=("images/slim",)),
+    ImageRecipe(PROBE_IMAGE, "images/probe/Containerfile", starts_from=BASE_IMAGE, squash=True),
 )  #: The images a deployment runs, in build order (the app starts FROM the base).
 
 BUDGETS_MB = {
@@ -65,6 +68,7 @@ BUDGETS_MB = {
     APP_IMAGE: 60.0,
     POSTGRES_IMAGE: 85.0,
     BROKER_IMAGE: 20.0,
+    PROBE_IMAGE: 30.0,
 }  #: Largest size each image may have (MB, ``podman image inspect``); a test holds them to it.
 
 
@@ -204,7 +208,7 @@ def build_all(engine: Engine, *, base_source: str = "auto", rebuild: bool = Fals
         started = time.monotonic()
         argv = engine.build_argv(tag=recipe.tag, containerfile=str(folder / recipe.containerfile), context=str(folder),
                                  build_args={"BUILDER_IMAGE": BUILDER_IMAGE, "BASE_IMAGE": BASE_IMAGE},
-                                 labels={RECIPE_LABEL: recipe_digest(folder, recipe)})
+                                 labels={RECIPE_LABEL: recipe_digest(folder, recipe)}, squash=recipe.squash)
         log_path = logs / (recipe.tag.split("/")[-1].replace(":", "_") + ".log")
         with open(log_path, "w") as out:
             done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, text=True)

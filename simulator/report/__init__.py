@@ -29,12 +29,10 @@ def build_report(run_dirs: list[Path], out_dir: Path) -> list[Path]:
     """Charts in ``out_dir/charts``, then ``out_dir/report.html`` and ``out_dir/report.md``; returns all files."""
     out_dir = Path(out_dir)
     variants = load_runs([Path(d) for d in run_dirs])
-    charts = draw_charts(variants, out_dir / CHARTS_DIR)
     card = build_scorecard(variants)
+    charts = draw_charts(variants, out_dir / CHARTS_DIR, card)
     title = report_title(variants)
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
     atomic_write(html_path, render_html(title, variants, card, charts))
-    atomic_write(md_path, render_markdown(title, variants, card, charts, out_dir))
-    for path in (html_path, md_path):
-        path.chmod(0o644)  # a report is for sharing
+    atomic_write(md_path, render_markdown(title, variants, card, charts, out_dir))  # mode: 0666 less the umask
     return charts + [html_path, md_path]

@@ -68,8 +68,9 @@ class Difference:
 def comparability_warnings(a: dict, b: dict) -> list[str]:
     """One line per reason the two runs' ``summary.json`` (``a``, ``b``) are not like for like.
 
-    Different scenario name, seed, duration or warm-up, or replications, or a run whose status is
-    not ``ok`` (interrupted, failed): the differences are still computed, but a reader must know.
+    Different scenario name, seed, duration or warm-up, or replications, different command-line
+    overrides (``--set``), or a run whose status is not ``ok`` (interrupted, failed): the
+    differences are still computed, but a reader must know.
     """
     warnings = []
     name_a, name_b = (s.get("scenario", {}).get("name", "?") for s in (a, b))
@@ -79,11 +80,34 @@ def comparability_warnings(a: dict, b: dict) -> list[str]:
                             ("replications", "replications", "")):
         if a.get(key) != b.get(key):
             warnings.append(f"different {what}: A {a.get(key, '?')}{unit}, B {b.get(key, '?')}{unit}")
+    warnings += override_warnings(a, b)
     for side, summary in (("A", a), ("B", b)):
         status = summary.get("status", "?")
         if status != "ok":
             warnings.append(f"run {side} status is {status!r}, not 'ok': its figures may be partial")
     return warnings
+
+
+def overrides(summary: dict) -> dict[str, str]:
+    """The command-line overrides a run records (``run.overrides``) as ``{"--set path": value, "--seed": n}``."""
+    recorded = (summary.get("run") or {}).get("overrides") or {}
+    out = {f"--set {path}": str(value) for path, value in (recorded.get("set") or {}).items()}
+    for flag in ("seed", "replications"):
+        if flag in recorded:
+            out[f"--{flag}"] = str(recorded[flag])
+    return out
+
+
+def override_warnings(a: dict, b: dict) -> list[str]:
+    """One line per command-line override the two runs do not share (``--set`` paths, ``--seed``)."""
+    mine, theirs = overrides(a), overrides(b)
+    lines = []
+    for flag in dict.fromkeys([*mine, *theirs]):
+        if flag in ("--seed", "--replications"):
+            continue  # their values are compared above, whichever way they were set
+        if mine.get(flag) != theirs.get(flag):
+            lines.append(f"runs differ in {flag}: A {mine.get(flag, 'not set (the file)')}, B {theirs.get(flag, 'not set (the file)')}")
+    return lines
 
 
 def welch_ci(a: Estimate, b: Estimate) -> float | None:
@@ -132,6 +156,7 @@ def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: s
 
     ``warnings`` (from :func:`comparability_warnings`) become a subtitle under the title.
     """
+    from .. import formatting
     from ..charts.look import caption, figure, save, styled
 
     @styled
@@ -144,7 +169,20 @@ def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: s
         values = [d.relative * 100 for d in shown]
         errors = [(d.ci95 / abs(d.a) * 100) if d.ci95 is not None else 0 for d in shown]
         colours = ["#009E73" if d.verdict == "B better" else "#D55E00" if d.verdict == "B worse" else "0.6" for d in shown]
-        ax.barh(labels, values, xerr=errors, color=colours, capsize=4)
+        # The axis is sized by the differences, not by the widest interval: a -100% bar with a CI
+        # to -277% must not squash every other bar; an interval past the edge ends in an arrow, with its end written.
+        limit = max(5.0, 1.3 * max(abs(v) for v in values))
+        ax.barh(labels, values, color=colours)
+        for y, (value, error) in enumerate(zip(values, errors)):
+            if not error:
+                continue
+            low, high = value - error, value + error
+            ax.errorbar([value], [y], xerr=[[value - max(low, -limit)], [min(high, limit) - value]], color="black", capsize=4)
+            for end, edge, side in ((low, -limit, "left"), (high, limit, "right")):
+                if abs(end) > limit:
+                    ax.annotate(f"CI to {formatting.relative(end / 100)}", xy=(edge, y), xytext=(-4 if side == "right" else 4, 0),
+                                textcoords="offset points", ha="right" if side == "right" else "left", va="center", fontsize=10)
+        ax.set_xlim(-limit, limit)
         ax.axvline(0, color="black", linewidth=1)
         ax.invert_yaxis()
         ax.set_xlabel("B relative to A (%, error bars: 95% CI, Welch)")

@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import __version__
 from ..results.rundata import VariantRun
 from ..scorecard import Scorecard
-from .tables import SUMMARY_COLUMNS, measure_rows, scorecard_rows, summary_rows
+from .tables import SUMMARY_COLUMNS, measure_rows, overrides_text, scorecard_rows, summary_rows
 from .thresholds import HEADER as THRESHOLD_HEADER, threshold_rows  # archsim loadtest's checks
 
 CSS = """
@@ -28,7 +28,8 @@ h3 { font-size: 17px; margin: 22px 0 8px; }
 table { border-collapse: collapse; background: white; font-size: 14px; margin: 8px 0; box-shadow: 0 1px 2px rgba(0,0,0,.06); }
 th, td { padding: 6px 10px; border-bottom: 1px solid #e6e9ef; text-align: right; white-space: nowrap; }
 th { background: #eef1f6; font-weight: 600; } td:first-child, th:first-child { text-align: left; }
-td.left, th.left { text-align: left; white-space: normal; }
+td.left, th.left { text-align: left; white-space: normal; min-width: 7em; max-width: 15em; }
+.when { white-space: nowrap; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; vertical-align: middle; }
 .stars { color: #c98a00; letter-spacing: 1px; } .published { color: #5c6475; font-size: 12px; display: block; }
 .na { color: #9aa1ae; }
@@ -54,19 +55,23 @@ CAPTIONS = {
 }
 
 
-def _table(header: list[str], rows: list[list[str]], *, colours: dict[str, str] | None = None, stars: bool = False) -> str:
+def _table(header: list[str], rows: list[list[str]], *, colours: dict[str, str] | None = None, stars: bool = False,
+           wrap: tuple[int, ...] = ()) -> str:
+    """A table; columns in ``wrap`` (words, not figures) may break over lines so the table fits the page."""
     colours = colours or {}
-    head = "".join(f"<th>{_swatch(colours.get(h))}{escape(h)}</th>" for h in header)
+    wrap = wrap or ((1,) if stars else ())
+    head = "".join(f'<th{" class=left" if i in wrap else ""}>{_swatch(colours.get(h))}{escape(h)}</th>' for i, h in enumerate(header))
     body = []
     for row in rows:
         cells = []
         for i, cell in enumerate(row):
+            css = ' class="left"' if i in wrap else ""
             if i == 0:
-                cells.append(f"<td>{_swatch(colours.get(cell))}{escape(cell)}</td>")
+                cells.append(f"<td{css}>{_swatch(colours.get(cell))}{escape(cell)}</td>")
             elif stars and i >= 2:
                 cells.append(f"<td>{_stars(cell)}</td>")
             else:
-                cells.append(f'<td class="{"left" if stars and i == 1 else ""}">{escape(cell)}</td>')
+                cells.append(f"<td{css}>{escape(cell)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
@@ -82,6 +87,17 @@ def _stars(cell: str) -> str:
     if theirs:
         out += f'<span class="published">R&amp;F {escape(theirs.rstrip(")"))}</span>'
     return out
+
+
+def _when(stamp) -> str:
+    """``2026-12-02T07:50:55+00:00`` as ``2026-12-02 07:50 UTC``."""
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(str(stamp)).astimezone(timezone.utc)
+    except ValueError:
+        return str(stamp or "?")
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _image(path: Path) -> str:
@@ -109,7 +125,8 @@ def render_html(title: str, variants: list[VariantRun], card: Scorecard, charts:
             f"<li><code>{escape(str(run_dir))}</code>: {escape(summary.get('source', 'simulation'))} run of "
             f"<b>{escape(str(scenario.get('name', '?')))}</b>, {summary.get('replications', '?')} replication(s), "
             f"{summary.get('duration_s', '?')} s each ({summary.get('warmup_s', 0)} s warm-up), seed {summary.get('seed', '?')}, "
-            f"status {escape(str(summary.get('status', '?')))}, started {escape(str(run.get('started_at', '?')))}"
+            f"status {escape(str(summary.get('status', '?')))}, started <span class=\"when\">{escape(_when(run.get('started_at')))}</span>"
+            + (f"<br>overridden on the command line: <code>{escape(changed)}</code>" if (changed := overrides_text(summary)) else "")
             + (f"<br><i>{escape(scenario['description'])}</i>" if scenario.get("description") else "") + "</li>"
         )
         yaml_path = run_dir / "scenario.yaml"
@@ -147,7 +164,7 @@ Grey lines are the published ratings of Richards &amp; Ford (2020) for the same 
 {_table(sc_header, sc_rows, colours=colours, stars=True)}
 {"<h3>Agreements and disagreements with the published ratings</h3><ul class='findings'>" + finding_items + "</ul>" if findings else "<p class='na'>No variant maps to a published style, so there is nothing to compare with Richards &amp; Ford.</p>"}
 <h3>The numbers behind the stars</h3>
-{_table(m_header, m_rows, colours=colours)}
+{_table(m_header, m_rows, colours=colours, wrap=(0, 1))}
 <h2>Charts</h2>
 {figures or "<p class='na'>No charts.</p>"}
 <h2>Scenario</h2>

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..results.rundata import VariantRun
 from ..scorecard import Scorecard
-from .tables import SUMMARY_COLUMNS, measure_rows, scorecard_rows, summary_rows
+from .tables import SUMMARY_COLUMNS, measure_rows, overrides_text, scorecard_rows, summary_rows
 from .thresholds import HEADER as THRESHOLD_HEADER, threshold_rows
 
 
@@ -27,7 +27,8 @@ def render_markdown(title: str, variants: list[VariantRun], card: Scorecard, cha
         scenario = summary.get("scenario", {})
         parts.append(f"- `{run_dir}`: {summary.get('source', 'simulation')} run of **{scenario.get('name', '?')}** "
                      f"({summary.get('replications', '?')} replication(s), status {summary.get('status', '?')}) "
-                     f"{scenario.get('description') or ''}".rstrip())
+                     f"{scenario.get('description') or ''}".rstrip()
+                     + (f"; overridden: `{changed}`" if (changed := overrides_text(summary)) else ""))
     parts += ["", "## Summary (means ± 95% CI half-width)", "", _table(SUMMARY_COLUMNS, summary_rows(variants)), ""]
     if threshold_rows(variants):  # archsim loadtest's checks
         parts += ["## Thresholds and validity", "", _table(THRESHOLD_HEADER, threshold_rows(variants)), ""]

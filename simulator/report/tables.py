@@ -79,3 +79,11 @@ def measure_rows(card: Scorecard) -> tuple[list[str], list[list[str]]]:
             rows.append([ch.title, m.label + ("" if m.scored else " (shown)"), m.better]
                         + [fmt_measure(m, m.values.get(v.label)) for v in card.variants])
     return header, rows
+
+
+def overrides_text(summary: dict) -> str:
+    """``--set workload.rate=120/s --seed 7``: what the command line changed in the scenario."""
+    recorded = (summary.get("run") or {}).get("overrides") or {}
+    parts = [f"--set {path}={value}" for path, value in (recorded.get("set") or {}).items()]
+    parts += [f"--{flag} {recorded[flag]}" for flag in ("seed", "replications") if flag in recorded]
+    return " ".join(parts)

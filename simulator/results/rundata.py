@@ -14,6 +14,7 @@ Every number in ``summary.json`` is an estimate ``{"mean", "ci95", "low", "high"
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections import defaultdict
@@ -22,6 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchsimError
+from ..suggest import quoted, shown
+from ..textfile import read_text
+
+#: Largest run file read back (a long run's time series can be large; a damaged one can be anything).
+MAX_RUN_FILE_BYTES = 2_000_000_000
 
 #: Styles the variant names are matched against when ``extras.style`` is absent, in match order.
 STYLE_NAMES = {
@@ -159,15 +165,53 @@ def _float(cell: str) -> float:
         return math.nan
 
 
-def read_timeseries(path: Path) -> dict[str, dict[str, list[list[float]]]]:
-    """``timeseries.csv`` as variant -> column -> one list of values per replication."""
-    out: dict[str, dict[str, list[list[float]]]] = {}
-    if not path.is_file():
-        return out
+def _run_file(path: Path) -> str:
+    """The text of a run file, or one line naming it and saying what is wrong with it."""
+    try:
+        return read_text(path, "run file", MAX_RUN_FILE_BYTES)
+    except ValueError as exc:
+        raise ArchsimError(f"{shown(path)}: {exc}") from None
+
+
+def _damaged_timeseries(path: Path, text: str) -> dict[tuple[str, str], list[dict[str, str]]]:
+    """Rows of ``timeseries.csv`` grouped by (variant, replication), checked structurally: a header
+    with ``variant``, every row as long as the header, every other cell a number or empty."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ArchsimError(f"{shown(path)}: empty time series (no header row)") from None
+    except csv.Error as exc:
+        raise ArchsimError(f"{shown(path)}: not a CSV file ({shown(exc, 80)})") from None
+    if "variant" not in header:
+        raise ArchsimError(f"{shown(path)}: not an archsim time series (no 'variant' column in the header)")
     rows_by: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            rows_by[(row.get("variant", ""), row.get("replication", "0"))].append(row)
+    try:
+        for row in reader:
+            line = reader.line_num
+            if len(row) != len(header):
+                raise ArchsimError(f"{shown(path)}:{line}: {len(row)} fields where the header has {len(header)} (truncated or damaged)")
+            cells = dict(zip(header, row))
+            for column, cell in cells.items():
+                if column != "variant" and cell and math.isnan(_float(cell)) and cell.lower() != "nan":
+                    raise ArchsimError(f"{shown(path)}:{line}: column {quoted(column, 60)}: {quoted(cell, 60)} is not a number")
+            rows_by[(cells["variant"], cells.get("replication", "0"))].append(cells)
+    except csv.Error as exc:
+        raise ArchsimError(f"{shown(path)}:{reader.line_num}: not a CSV file ({shown(exc, 80)})") from None
+    return rows_by
+
+
+def read_timeseries(path: Path) -> dict[str, dict[str, list[list[float]]]]:
+    """``timeseries.csv`` as variant -> column -> one list of values per replication.
+
+    A missing file is no time series; a damaged one is an :class:`ArchsimError` naming the line."""
+    out: dict[str, dict[str, list[list[float]]]] = {}
+    if not path.exists():
+        return out
+    text = _run_file(path)
+    if not text.strip():  # a run that recorded no interval (e.g. a load test that never started)
+        return out
+    rows_by = _damaged_timeseries(path, text)
     for (variant, _rep), rows in rows_by.items():
         columns = out.setdefault(variant, {})
         for key in rows[0]:
@@ -180,15 +224,45 @@ def read_timeseries(path: Path) -> dict[str, dict[str, list[list[float]]]]:
 def read_summary(run_dir: Path) -> dict[str, Any]:
     """``summary.json`` of ``run_dir``; an :class:`ArchsimError` if it is not a run directory."""
     path = Path(run_dir) / "summary.json"
-    if not path.is_file():
-        raise ArchsimError(f"{run_dir}: not a run directory (no summary.json)")
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ArchsimError(f"{path}: unreadable summary ({exc})") from None
+    if not path.exists():
+        raise ArchsimError(f"{shown(run_dir)}: not a run directory (no summary.json)")
+    summary = _json_file(path, "run summary")
     if not isinstance(summary, dict) or not isinstance(summary.get("variants"), dict):
-        raise ArchsimError(f"{path}: not an archsim run summary (no variants)")
+        raise ArchsimError(f"{shown(path)}: not an archsim run summary (no `variants` mapping)")
+    for name, block in summary["variants"].items():
+        problem = _shape_problem(block)
+        if problem:
+            raise ArchsimError(f"{shown(path)}: variants.{shown(name, 60)}{problem}")
     return summary
+
+
+def _json_file(path: Path, what: str) -> Any:
+    text = _run_file(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArchsimError(f"{shown(path)}:{exc.lineno}: not valid JSON ({exc.msg}): a damaged or truncated {what}") from None
+    except RecursionError:
+        raise ArchsimError(f"{shown(path)}: nested too deeply to be a {what}") from None
+
+
+def _shape_problem(block: Any) -> str | None:
+    """What is structurally wrong with one variant's block (``None`` if nothing): a mapping with an
+    ``overall`` mapping, and every estimate's ``mean`` a number or null."""
+    if not isinstance(block, dict):
+        return f": expected a mapping of figures, got {type(block).__name__}"
+    if not isinstance(block.get("overall"), dict):
+        return ": no `overall` figures (not a finished variant)"
+    stack: list[tuple[str, Any]] = [("", block)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            if "mean" in node:
+                mean = node["mean"]
+                if mean is not None and (isinstance(mean, bool) or not isinstance(mean, (int, float))):
+                    return f"{where}.mean: {shown(repr(mean), 60)} is not a number"
+            stack.extend((f"{where}.{key}", value) for key, value in node.items() if isinstance(value, dict))
+    return None
 
 
 def load_runs(run_dirs: list[Path] | Path) -> list[VariantRun]:
@@ -199,15 +273,16 @@ def load_runs(run_dirs: list[Path] | Path) -> list[VariantRun]:
         summary = read_summary(run_dir)
         resolved: dict[str, Any] = {}
         resolved_path = run_dir / "resolved.json"
-        if resolved_path.is_file():
-            try:
-                resolved = json.loads(resolved_path.read_text(encoding="utf-8")).get("variants", {})
-            except (OSError, json.JSONDecodeError):
-                resolved = {}
+        if resolved_path.exists():
+            document = _json_file(resolved_path, "resolved scenario")
+            if not isinstance(document, dict) or not isinstance(document.get("variants", {}), dict):
+                raise ArchsimError(f"{shown(resolved_path)}: not an archsim resolved scenario (no `variants` mapping)")
+            resolved = document.get("variants", {})
         series = read_timeseries(run_dir / "timeseries.csv")
+        if not summary["variants"]:
+            status = summary.get("status")
+            raise ArchsimError(f"{shown(run_dir)}: no finished variant in summary.json (status {quoted(status)}): nothing to report")
         for name, block in summary["variants"].items():
-            if not isinstance(block, dict) or "overall" not in block:
-                continue
             variants.append(VariantRun(
                 name=name, label=name, run_dir=run_dir, source=summary.get("source", "simulation"),
                 block=block, summary=summary, scenario=resolved.get(name), timeseries=series.get(name, {}),

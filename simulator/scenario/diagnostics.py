@@ -91,16 +91,20 @@ def describe(error: dict[str, Any], path: Path_, known_fields: set[str]) -> str:
         if field and (not path or path[-1] != field):
             return f"required field {quoted(field)} is missing"
         return "required field is missing"
+    inner = error["loc"][-1] if error["loc"] else None
+    # a parameter inside a short form, e.g. the cv of lognormal(10ms, cv=...), is not in the path
+    inner = f"{inner}: " if isinstance(inner, str) and (not path or path[-1] != inner) and inner.isidentifier() else ""
     if kind == "finite_number":
-        return f"must be a finite number (got {shown(error.get('input'), 60)})"
+        return f"{inner}must be a finite number (got {shown(error.get('input'), 60)})"
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix) :]
     msg = shown(msg, 2 * MAX_SHOWN)
+    msg = inner + (msg[0].lower() + msg[1:] if msg else msg)
     value = error.get("input")
     if kind not in ("value_error", "model_type", "union_tag_invalid") and not isinstance(value, (dict, list)):
-        return f"{msg[0].lower()}{msg[1:]} (got {shown(repr(value), 60)})"
-    return msg[0].lower() + msg[1:] if msg else msg
+        return f"{msg} (got {shown(repr(value), 60)})"
+    return msg
 
 
 def raise_validation(

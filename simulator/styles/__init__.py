@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from ..distributions import Deterministic
 from ..errors import ScenarioError
 from ..scenario.diagnostics import line_of, raise_validation, vocabulary
-from ..suggest import did_you_mean
+from ..suggest import did_you_mean, listing, quoted
 from . import event_driven, microkernel, microservices, monolith, service_based, space_based
 from .building import Build
 from .model import KINDS, StyledDocument
@@ -111,11 +111,10 @@ def _operate(b: Build, data: dict[str, Any], out: dict[str, Any]) -> None:
 
 def _deployable_of(b: Build, capability: str, path: tuple) -> str:
     if capability in b.app.capabilities and capability not in b.placement:
-        b.error(path, f"capability '{capability}' is used by no request, so the {b.style.kind} style builds nothing for it")
+        b.error(path, f"capability {quoted(capability)} is used by no request, so the {b.style.kind} style builds nothing for it")
     if capability not in b.placement:
-        hint = difflib.get_close_matches(capability, b.app.capabilities, n=1)
-        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        b.error(path, f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(b.app.capabilities)}")
+        b.error(path, f"no capability {quoted(capability)} in the application{did_you_mean(capability, b.app.capabilities)}; "
+                      f"it has: {listing(b.app.capabilities)}")
     return b.placement[capability]
 
 
@@ -161,10 +160,10 @@ def _check_application(b: Build) -> None:
             capability, dot, operation = step.use.partition(".")
             if capability not in app.capabilities:
                 suggestion = did_you_mean(capability, app.capabilities)
-                b.error(where, f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(app.capabilities)}")
+                b.error(where, f"no capability '{capability}' in the application{suggestion}; it has: {listing(app.capabilities)}")
             operations = app.capabilities[capability]
             if not dot:
-                b.error(where, f"write the step as '{capability}.<operation>'; '{capability}' has: {', '.join(operations)}")
+                b.error(where, f"write the step as '{capability}.<operation>'; '{capability}' has: {listing(operations)}")
             if operation not in operations:
                 suggestion = did_you_mean(operation, operations)
-                b.error(where, f"capability '{capability}' has no operation '{operation}'{suggestion}; it has: {', '.join(operations)}")
+                b.error(where, f"capability '{capability}' has no operation '{operation}'{suggestion}; it has: {listing(operations)}")

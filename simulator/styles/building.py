@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from ..distributions import Distribution
 from ..errors import ScenarioError
 from ..scenario.diagnostics import format_path, line_of
-from ..suggest import did_you_mean
+from ..suggest import did_you_mean, listing
 from .model import Application, CapabilityOperation, Deployable, Style
 
 Path_ = tuple[str | int, ...]
@@ -174,7 +174,7 @@ class Build:
             if self.roles.get(name) != "app":
                 known = [s for s, role in self.roles.items() if role == "app"]
                 suggestion = did_you_mean(name, known)
-                self.error(self.settings_path + ("deployables", name), f"the {self.style.kind} style has no deployable '{name}'{suggestion}; it has: {', '.join(known)}")
+                self.error(self.settings_path + ("deployables", name), f"the {self.style.kind} style has no deployable '{name}'{suggestion}; it has: {listing(known)}")
 
     # --- meta --------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ the capabilities of those steps as consumers.
 
 from __future__ import annotations
 
-from ..suggest import did_you_mean
+from ..suggest import did_you_mean, listing
 
 from .building import Build, Hops, call, data_steps, dist, work
 
@@ -52,7 +52,7 @@ def topics_of(b: Build) -> dict[str, list[str]]:
         for i, capability in enumerate(spec.consumers):
             if capability not in b.app.capabilities:
                 suggestion = did_you_mean(capability, b.app.capabilities)
-                b.error(where + (topic, "consumers", i), f"topic '{topic}': no capability '{capability}' to consume it{suggestion}; capabilities: {', '.join(b.app.capabilities)}")
+                b.error(where + (topic, "consumers", i), f"topic '{topic}': no capability '{capability}' to consume it{suggestion}; capabilities: {listing(b.app.capabilities)}")
     return {topic: list(spec.consumers) for topic, spec in explicit.items()}
 
 

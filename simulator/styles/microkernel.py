@@ -12,7 +12,7 @@ points); the others are plug-ins.
 
 from __future__ import annotations
 
-from ..suggest import did_you_mean
+from ..suggest import did_you_mean, listing
 
 from .building import Build, synchronous_layout
 
@@ -29,7 +29,7 @@ def core_capabilities(b: Build) -> list[str]:
     for i, capability in enumerate(core):
         if capability not in b.app.capabilities:
             suggestion = did_you_mean(capability, b.app.capabilities)
-            b.error(b.settings_path + ("core", i), f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(b.app.capabilities)}")
+            b.error(b.settings_path + ("core", i), f"no capability '{capability}' in the application{suggestion}; it has: {listing(b.app.capabilities)}")
     return list(core)
 
 

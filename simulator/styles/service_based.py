@@ -13,7 +13,7 @@ service (connected components of "used by the same request"), so no request cros
 
 from __future__ import annotations
 
-from ..suggest import did_you_mean
+from ..suggest import did_you_mean, listing
 
 from .building import Build, synchronous_layout
 
@@ -51,13 +51,13 @@ def domain_of_each(b: Build, domains: dict[str, list[str]]) -> dict[str, str]:
         for i, capability in enumerate(members):
             if capability not in b.app.capabilities:
                 suggestion = did_you_mean(capability, b.app.capabilities)
-                b.error(where + (domain, i), f"no capability '{capability}' in the application{suggestion}; it has: {', '.join(b.app.capabilities)}")
+                b.error(where + (domain, i), f"no capability '{capability}' in the application{suggestion}; it has: {listing(b.app.capabilities)}")
             if capability in owner:
                 b.error(where + (domain, i), f"capability '{capability}' is already in domain service '{owner[capability]}'")
             owner[capability] = domain
     for capability in b.app.capabilities:
         if capability not in owner:
-            b.error(where, f"capability '{capability}' is in no domain service; add it to one of {', '.join(domains)}")
+            b.error(where, f"capability '{capability}' is in no domain service; add it to one of {listing(domains)}")
     return owner
 
 
