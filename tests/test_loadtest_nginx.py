@@ -81,7 +81,9 @@ def nginx(tmp_path):
 
 def test_the_minimal_yaml_form_loads_nginx_and_thresholds_decide_the_exit_code(nginx, tmp_path):
     scenario = minimal_scenario(tmp_path, extra="slo: [p95<1s, errors<1%]")
-    ok = loadtest(scenario, "--host", nginx.url, "--out", tmp_path / "ok", "--no-charts")
+    # --allow-late here and below where lateness is not what is tested: a busy shared machine may
+    # starve the generator (the rate tests check lateness)
+    ok = loadtest(scenario, "--host", nginx.url, "--allow-late", "--out", tmp_path / "ok", "--no-charts")
     assert ok.returncode == 0, ok.stderr[-2000:]
     summary = summary_of(tmp_path / "ok")
     assert (summary["status"], summary["passed"]) == ("ok", True)
@@ -91,7 +93,7 @@ def test_the_minimal_yaml_form_loads_nginx_and_thresholds_decide_the_exit_code(n
     assert block["overall"]["errors"]["mean"] == 0
     assert "p95<1s" in ok.stdout and "pass" in ok.stdout
 
-    failed = loadtest(scenario, "--host", nginx.url, "--threshold", "p50<1us", "--out", tmp_path / "strict")  # with the report
+    failed = loadtest(scenario, "--host", nginx.url, "--threshold", "p50<1us", "--allow-late", "--out", tmp_path / "strict")  # with the report
     assert failed.returncode == 1, failed.stderr[-2000:]
     summary = summary_of(tmp_path / "strict")
     assert summary["status"] == "ok" and summary["passed"] is False  # the run is valid; its threshold failed
@@ -199,7 +201,7 @@ def test_ctrl_c_keeps_what_was_measured_and_leaves_no_locust_process(nginx, tmp_
 
 
 def test_a_relative_out_path_works(nginx, tmp_path):
-    done = loadtest(minimal_scenario(tmp_path, rate="20/s"), "--host", nginx.url, "--duration", "4s", "--out", "rel/run",
+    done = loadtest(minimal_scenario(tmp_path, rate="20/s"), "--host", nginx.url, "--duration", "4s", "--allow-late", "--out", "rel/run",
                     "--no-charts", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert summary_of(tmp_path / "rel" / "run")["status"] == "ok"
@@ -235,7 +237,7 @@ def test_achieved_rate_is_within_1_percent_of_target(nginx, tmp_path, rate):
 @pytest.mark.slow
 def test_poisson_arrivals_are_all_sent_and_scatter_around_the_target_as_poisson_counts(nginx, tmp_path):
     scenario = minimal_scenario(tmp_path, rate="500/s")
-    done = loadtest(scenario, "--host", nginx.url, "--duration", "12s", "--out", tmp_path / "run", "--no-charts")
+    done = loadtest(scenario, "--host", nginx.url, "--duration", "12s", "--allow-late", "--out", tmp_path / "run", "--no-charts")
     assert done.returncode == 0, done.stderr[-2000:]
     extras = summary_of(tmp_path / "run")["variants"]["measured"]["extras"]
     measured_s = 12 - 2
@@ -286,7 +288,7 @@ def test_a_stall_shows_in_p99_and_a_generator_that_fell_behind_is_marked(tmp_pat
 @pytest.mark.slow
 def test_two_workers_share_the_arrivals_and_their_records_merge(nginx, tmp_path):
     scenario = minimal_scenario(tmp_path, rate="400/s", arrivals="deterministic")
-    done = loadtest(scenario, "--host", nginx.url, "--duration", "12s", "--workers", "2", "--out", tmp_path / "run", "--no-charts")
+    done = loadtest(scenario, "--host", nginx.url, "--duration", "12s", "--workers", "2", "--allow-late", "--out", tmp_path / "run", "--no-charts")
     assert done.returncode == 0, done.stderr[-2000:]
     block = summary_of(tmp_path / "run")["variants"]["measured"]
     extras = block["extras"]

@@ -155,6 +155,7 @@ def load_extras(record: dict[str, Any], plan: LoadPlan, target_host: str) -> dic
         pacing = dict(record.get("pacing") or {})
         scheduled = pacing.get("scheduled", 0)
         extras.update({
+            "arrivals": plan.open_workload().arrivals,
             "target_rate_per_s": target,
             "scheduled_rate_per_s": scheduled / measured,
             "achieved_ratio": achieved / target if target else math.nan,

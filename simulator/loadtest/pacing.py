@@ -27,7 +27,8 @@ import numpy as np
 
 from .plan import LoadPlan
 
-LATE_TOLERANCE_S = 0.005  #: An arrival sent later than its due time by more than this counts as late.
+LATE_TOLERANCE_S = 0.010  #: An arrival sent later than its due time by more than this counts as late
+#: (every user busy, or the generator process waiting for a CPU on a busy machine).
 
 
 class ArrivalSchedule:

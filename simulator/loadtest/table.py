@@ -51,12 +51,16 @@ def load_lines(summary: dict[str, Any], variant: str) -> list[str]:
     target, achieved = _mean(extras, "target_rate_per_s"), _mean(extras, "achieved_rate_per_s")
     if target is not None:
         pacing = extras.get("pacing") or {}
-        scheduled = _mean(extras, "scheduled_rate_per_s")
-        late, dropped, arrivals = (_mean(pacing, k) or 0 for k in ("late", "dropped", "scheduled"))
+        measured = block.get("measured_s") or 0.0
+        late, dropped, scheduled, sent = (_mean(pacing, k) or 0 for k in ("late", "dropped", "scheduled", "arrivals"))
+        expected = target * measured
+        drawn = f"the schedule drew {scheduled:,.0f} for {expected:,.0f} expected"
+        if extras.get("arrivals") == "poisson" and expected > 0:
+            drawn += f" (Poisson count: {(scheduled - expected) / expected ** 0.5:+.1f} sd)"
         lines.append(
-            f"load: achieved {achieved:.4g}/s of {target:.4g}/s target ({achieved / target:.1%}); the schedule drew "
-            f"{scheduled:.4g}/s; {late:,.0f} of {arrivals:,.0f} arrivals late ({_mean(pacing, 'late_share') or 0:.2%}, "
-            f"max {format_duration(_mean(pacing, 'max_lag_s') or 0)}), {dropped:,.0f} dropped"
+            f"load: achieved {achieved:.4g}/s for a {target:.4g}/s target ({achieved / target:.1%}): sent {sent:,.0f} of "
+            f"{scheduled:,.0f} scheduled arrivals ({sent / scheduled if scheduled else 0:.1%}), {drawn}; {late:,.0f} late "
+            f"({_mean(pacing, 'late_share') or 0:.2%}, max {format_duration(_mean(pacing, 'max_lag_s') or 0)}), {dropped:,.0f} dropped"
         )
     elif achieved is not None:
         lines.append(f"load: closed, {_mean(extras, 'users') or 0:.0f} users, {achieved:.4g} requests/s")
