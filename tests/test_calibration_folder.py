@@ -38,7 +38,7 @@ def stored(tmp_path_factory) -> Path:
     where = tmp_path_factory.mktemp("measurements")
     sat = saturation_per_s()
     write_folder(where, structure(), truth(), MIX, {f"{p}%": p / 100 * sat for p in (20, 50, 80)},
-                 hold_out={"hold-out 65%": 0.65 * sat}, repetitions=2, duration_s=40.0, reports_per_class=500)
+                 hold_out={"hold-out 65%": 0.65 * sat}, repetitions=2, duration_s=40.0, reports_per_class=400)
     return where
 
 

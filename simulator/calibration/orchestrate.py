@@ -1,0 +1,215 @@
+"""The real measurement loop: deploy a style, find its saturation, load it level by level, keep everything.
+
+``measure_style`` deploys the reference services with the deploy package under a project of its
+own (so it never touches another deployment), then:
+
+1. **Ramp.** Short open-model load tests at rising rates (``RAMP_STEP_PER_S`` apart) until the
+   completed throughput stops following the offered load (below 90% of it) or latency passes
+   ``RAMP_LATENCY_LIMIT_S``; the saturation throughput is the most any step completed.
+2. **Levels.** At each level (a fraction of that saturation) and the hold-out, ``repetitions``
+   open-model load tests of ``duration_s`` with a warm-up, through the ``archsim loadtest`` command
+   (a subprocess: the loadtest package's public interface), with a locustfile that also records the
+   services' per-request CPU (``collect.py``). During each run every container's cgroup CPU counter
+   is sampled once a second; ``/metrics`` is read before and after.
+3. **Everything is kept** in the measurement folder (``folder.py``), and the manifest is rewritten
+   after every run with its status.
+
+A deployment that does not start, a run whose target errors (more than ``MAX_ERROR_RATE`` of its
+requests failed, or the load test failed), and Ctrl-C each end the loop with one line; the runs so
+far stay in the folder and every container of the project is removed. A load generator that fell
+behind (achieved under 97% of target, or more than 5% of arrivals late) is warned about.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ..deploy import lifecycle
+from ..deploy import topology as topologies
+from ..deploy.engine import detect
+from ..errors import ArchsimError, EnvironmentProblem
+from ..results.rundir import write_json
+from . import collect
+from . import folder as folders
+from .structure import Structure, Tier, app_and_database, shop_monolith_queries
+
+REPO = Path(__file__).resolve().parents[2]
+SHOP_SCENARIO = REPO / "scenarios" / "styles-baseline.yaml"  #: The shop's request classes and mix.
+LOCUSTFILES = REPO / "loadtests" / "locustfiles"
+RAMP_START_PER_S = 100.0
+RAMP_STEP_PER_S = 100.0
+RAMP_MAX_PER_S = 1500.0
+RAMP_LATENCY_LIMIT_S = 0.5  #: A ramp step with a mean latency above this is past saturation.
+MAX_ERROR_RATE = 0.05  #: A run with more failed requests than this means the target is erroring.
+APP_CONCURRENCY = 256  #: asyncio holds any number of requests; the model holds up to this many per instance.
+DB_POOL = 8  #: asyncpg pool size per application instance (loadtests/services/archsim_services/database.py).
+SUPPORTED = ("monolith",)  #: Styles with a calibration structure so far.
+
+
+def deployed_structure(style: str, replicas: int, mix: dict[str, float], project: str) -> tuple[Structure, dict[str, str], dict]:
+    """The model structure of the deployment, container name -> tier, and the deployment facts for the manifest."""
+    if style not in SUPPORTED:
+        raise ArchsimError(f"calibrate {style}: only {', '.join(SUPPORTED)} has a calibration structure so far "
+                           "(tiers and database round trips per class); the other styles are not calibrated yet")
+    plan = topologies.build(style, replicas, topologies.Secrets("unused", "unused"), project)
+    app = [c for c in plan.containers if c.role == "monolith"]
+    db = next(c for c in plan.containers if c.role == "postgres")
+    tiers = {c.name: ("monolith" if c.role in ("monolith", "gateway") else "db" if c.role == "postgres" else c.role) for c in plan.containers}
+    structure = app_and_database(
+        style, shop_monolith_queries(mix),
+        app=Tier("monolith", len(app), max(1, math.ceil(app[0].cpus)), APP_CONCURRENCY, app[0].cpus),
+        database=Tier("db", 1, max(1, math.ceil(db.cpus)), DB_POOL * len(app), db.cpus),
+        notes=[f"database round trips per class counted from the reference code: {shop_monolith_queries(mix)}",
+               "the monolith is one asyncio thread per replica: one core in the model, whatever the CPU limit"],
+    )
+    facts = {"project": project, "replicas": replicas, "containers": [
+        {"name": c.name, "role": c.role, "tier": tiers[c.name], "cpus": c.cpus, "memory_mb": c.memory_mb, "image": c.image}
+        for c in plan.containers]}
+    return structure, tiers, facts
+
+
+def shop_mix() -> dict[str, float]:
+    from ..scenario import load_scenario
+
+    return dict(load_scenario(SHOP_SCENARIO).base.workload.mix or {})
+
+
+class Loop:
+    """One calibration's measurements in ``out`` (see the module docstring)."""
+
+    def __init__(self, style: str, out: Path, *, levels: list[float], hold_out: float | None, duration_s: float,
+                 warmup_s: float, repetitions: int, ramp_step_s: float, log: Callable[[str], None], engine: str = "auto"):
+        self.style, self.out, self.levels, self.hold_out = style, out.resolve(), levels, hold_out
+        self.duration_s, self.warmup_s, self.repetitions, self.ramp_step_s = duration_s, warmup_s, repetitions, ramp_step_s
+        self.log = log
+        self.engine = detect(engine)
+        self.project = f"calib-{os.getpid()}"
+        self.mix = shop_mix()
+        self.structure, self.tiers, facts = deployed_structure(style, 1, self.mix, self.project)
+        self.manifest = folders.Manifest(style, self.structure, "containers", self.mix, deployment=facts)
+        self.url = ""
+        self.ramp_runs: list[folders.RunRecord] = []
+
+    # --- one load test -----------------------------------------------------------------------
+
+    def load_test(self, run: folders.RunRecord, where: Path) -> dict:
+        """One ``archsim loadtest`` at ``run.target_rate_per_s`` with CPU collection; returns its summary."""
+        where.mkdir(parents=True, exist_ok=True)
+        locustfile = collect.cpu_report_locustfile(where / "calibrate_locustfile.py", LOCUSTFILES / f"{self.style.replace('-', '_')}.py", "monolith")
+        env = {**os.environ, "PYTHONPATH": str(REPO), collect.REPORTS_ENV: str(where / folders.CPU_REPORTS),
+               collect.START_ENV: str(where / "test_start.txt")}
+        argv = [sys.executable, "-m", "simulator.cli", "loadtest", str(SHOP_SCENARIO), "--host", self.url, "--variant", self.style,
+                "--duration", f"{run.duration_s:g}s", "--set", f"workload.rate={run.target_rate_per_s:.6g}/s",
+                "--set", f"warmup={run.warmup_s:g}s", "--out", str(where), "--locustfile", str(locustfile), "--no-charts"]
+        (where / "metrics").mkdir(exist_ok=True)
+        write_json(where / "metrics" / "entry-before.json", collect.metrics(self.url))
+        counters = collect.container_counters(self.engine, self.tiers)
+        with collect.CpuSampler(counters) as sampler, open(where / "loadtest.log", "w", encoding="utf-8") as log:
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+            try:
+                code = process.wait(timeout=run.duration_s + 240)
+            except BaseException:
+                process.send_signal(signal.SIGINT)  # the loadtest stops Locust and keeps what it measured
+                try:
+                    process.wait(timeout=40)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                raise
+        write_json(where / "metrics" / "entry-after.json", collect.metrics(self.url))
+        start_file = where / "test_start.txt"
+        start = float(start_file.read_text()) if start_file.is_file() else (sampler.rows[0][0] if sampler.rows else 0.0)
+        folders.write_cpu_series(where / folders.CPU_SERIES, [(t - start, c, tier, cpu) for t, c, tier, cpu in sampler.rows])
+        summary_path = where / "summary.json"
+        summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+        if code != 0 or summary.get("status") != "ok":
+            tail = (where / "loadtest.log").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise EnvironmentProblem(f"load test {run.id} at {run.target_rate_per_s:.0f}/s failed (exit {code}): {tail[0][:200]} (log: {where / 'loadtest.log'})")
+        block = next(iter(summary["variants"].values()))
+        errors = (block["overall"].get("error_rate") or {}).get("mean") or 0.0
+        if errors > MAX_ERROR_RATE:
+            raise EnvironmentProblem(f"the target errors: {errors:.0%} of requests failed in {run.id} at {run.target_rate_per_s:.0f}/s "
+                                     f"({', '.join(list(summary.get('failures', {}) or {})[:2]) or 'see locust/'}); see {where}")
+        self._generator_check(run, block)
+        return summary
+
+    def _generator_check(self, run: folders.RunRecord, block: dict) -> None:
+        extras = block.get("extras", {})
+        ratio = (extras.get("achieved_ratio") or {}).get("mean")
+        late = ((extras.get("pacing") or {}).get("late_share") or {}).get("mean")
+        if (ratio is not None and ratio < 0.97) or (late is not None and late > 0.05):
+            line = (f"{run.id}: the load generator fell behind (achieved {ratio or 0:.0%} of target, {late or 0:.0%} of arrivals late): "
+                    "the system or Locust was saturated at this rate")
+            self.manifest.warnings.append(line)
+            self.log(f"warning: {line}")
+
+    def record(self, run: folders.RunRecord, where: Path, listing: list[folders.RunRecord]) -> dict:
+        """Run one load test, listed in ``listing`` (the levels' runs or the ramp's) with its status."""
+        listing.append(run)
+        try:
+            summary = self.load_test(run, where)
+            run.status = "ok"
+            return summary
+        except KeyboardInterrupt:
+            run.status, run.error = "interrupted", "interrupted by the user (Ctrl-C)"
+            raise
+        except ArchsimError as exc:
+            run.status, run.error = "error", exc.message
+            raise
+        finally:
+            self.manifest.extras["ramp_runs"] = [r.to_json() for r in self.ramp_runs]
+            folders.write_manifest(self.out, self.manifest)
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def ramp(self) -> float:
+        rate, best, steps = RAMP_START_PER_S, 0.0, []
+        while rate <= RAMP_MAX_PER_S:
+            run = folders.RunRecord(f"ramp-{rate:.0f}", "ramp", 1, rate, min(3.0, self.ramp_step_s / 3), self.ramp_step_s)
+            summary = self.record(run, self.out / "ramp" / run.id, self.ramp_runs)
+            overall = next(iter(summary["variants"].values()))["overall"]
+            throughput = overall["throughput_per_s"]["mean"] or 0.0
+            mean = (overall.get("latency_mean_s") or {}).get("mean") or 0.0
+            steps.append({"target_per_s": rate, "throughput_per_s": throughput, "latency_mean_s": mean})
+            best = max(best, throughput)
+            self.log(f"ramp: {rate:.0f}/s offered, {throughput:.1f}/s completed, mean {mean * 1e3:.1f} ms")
+            if throughput < 0.9 * rate or mean > RAMP_LATENCY_LIMIT_S:
+                break
+            rate += RAMP_STEP_PER_S
+        self.manifest.saturation = {"measured_per_s": best, "method": f"ramp of {self.ramp_step_s:g} s steps, {RAMP_STEP_PER_S:g}/s apart", "steps": steps}
+        folders.write_manifest(self.out, self.manifest)
+        return best
+
+    def run(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        folders.write_manifest(self.out, self.manifest)
+        self.log(f"deploying {self.style} (project {self.project})")
+        try:
+            self.url = lifecycle.up(self.engine, self.style, replicas=1, project=self.project, log=self.log)
+            saturation = self.ramp()
+            if saturation <= 0:
+                raise EnvironmentProblem("the ramp completed no requests: the deployment does not answer")
+            plan = [(f"{f:.0%}", f * saturation, False) for f in self.levels]
+            if self.hold_out is not None:
+                plan.append((f"hold-out {self.hold_out:.0%}", self.hold_out * saturation, True))
+            self.manifest.levels = {label: rate for label, rate, _ in plan}
+            self.manifest.hold_out = [label for label, _, held in plan if held]
+            for label, rate, held in plan:
+                for repetition in range(1, self.repetitions + 1):
+                    run = folders.RunRecord(f"{label.replace('%', 'pct').replace(' ', '-')}-rep{repetition}", label, repetition, rate,
+                                            self.warmup_s, self.duration_s, hold_out=held)
+                    self.log(f"{label}: {rate:.1f}/s, repetition {repetition}/{self.repetitions}, {self.duration_s:g} s")
+                    self.record(run, folders.run_dir(self.out, run), self.manifest.runs)
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the clean-up
+            try:
+                removed = lifecycle.down(self.engine, self.project)
+                self.log(f"removed {removed} container(s) of project {self.project}")
+            finally:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
