@@ -7,6 +7,7 @@ import json
 import math
 import random
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,9 @@ def test_a_locustfile_without_the_scenarios_classes_is_one_line(tmp_path):
                                       "--host", "http://127.0.0.1:1", "--locustfile", str(locustfile)])
     assert isinstance(result.exception, ArchsimError)
     assert str(result.exception) == f"{locustfile}: user class U has no task named 'b' (it has: a); task names must be the scenario's request classes"
+    # Locust runs in its own processes: importing it here would monkey-patch this one with gevent
+    # (threads, subprocesses), and a process pool started after it would block forever.
+    assert "gevent" not in sys.modules and "locust" not in sys.modules
 
 
 def test_the_cli_default_latency_bound_is_the_planners():

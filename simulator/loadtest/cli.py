@@ -41,9 +41,15 @@ def _seconds(option: str, text: str | None) -> float | None:
 
 
 def _require_locust() -> None:
+    """Locust must be installed; found without importing it, since importing Locust monkey-patches
+    this process with gevent (threads, sockets, subprocesses) and breaks what runs after it."""
+    import importlib.util
+
     try:
-        import locust  # noqa: F401
-    except ImportError:
+        found = importlib.util.find_spec("locust") is not None
+    except (ImportError, ValueError):  # ValueError: sys.modules['locust'] is None (blocked)
+        found = False
+    if not found:
         from ..errors import EnvironmentProblem
 
         raise EnvironmentProblem("archsim loadtest needs Locust, which is not installed: python3 -m pip install -e . (or pip install locust)") from None
