@@ -195,7 +195,7 @@ def _compact(summary: dict[str, Any]) -> dict[str, Any]:
 @app.command()
 def run(
     file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="Scenario YAML file (omit with --resume).")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. services.api.instances=4.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. workload.rate=50/s.")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Override the scenario's seed.")] = None,
     replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
     out: Annotated[Optional[str], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,

@@ -176,7 +176,7 @@ def test_archsim_run_compares_the_six_styles_of_the_baseline(tmp_path):
 
 def test_the_saturation_sweep_validates_and_runs(tmp_path):
     loaded = load_scenario("scenarios/styles-saturation.yaml")
-    assert len(loaded.variants) == 24
+    assert len(loaded.variants) == 36  # a sweep: six styles x six rates
     assert {v.scenario.meta["style"] for v in loaded.variants} == {
         "monolith", "microservices", "event-driven", "space-based", "service-based", "microkernel"}
     out = tmp_path / "run"
@@ -196,4 +196,5 @@ def test_the_saturation_sweep_validates_and_runs(tmp_path):
 def test_shipped_yaml_is_plain_yaml():
     for name in ("styles-baseline", "styles-saturation"):
         data = yaml.safe_load(open(f"scenarios/{name}.yaml"))
-        assert {"application", "style", "variants"} <= set(data)
+        assert {"application", "style"} <= set(data)
+        assert {"variants", "sweep"} & set(data)  # compared styles: listed variants or a sweep
