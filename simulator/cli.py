@@ -211,7 +211,7 @@ def run(
     """Simulate a scenario (every variant, every replication, every sweep point) and write a run directory."""
     from .budget import check as check_budget
     from .results.rundir import default_run_dir
-    from .runner import run_scenario
+    from .runner import check_simulable, run_scenario
     from .scenario import load_scenario
     from .sweep.executors import default_jobs
     from .sweep.store import TaskStore
@@ -241,6 +241,7 @@ def run(
         if file is None:
             raise typer.BadParameter("missing: give a scenario FILE (or --resume DIR)", param_hint="FILE")
         loaded = load_scenario(file, set_ or [], seed=seed, replications=replications)
+        check_simulable(loaded, loaded.variants)  # before --out is created: nothing to run, nothing written
         options = {"file": str(file), "path": str(file.resolve()), "overrides": set_ or [], "seed": seed,
                    "replications": replications, "variants": variant}
         run_dir = usable_run_dir(out) if out is not None else default_run_dir(DEFAULT_RESULTS, loaded.base.name)

@@ -71,7 +71,7 @@ def _stop_signals_raise() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _check_simulable(loaded: LoadedScenario, variants: list) -> None:
+def check_simulable(loaded: LoadedScenario, variants: list) -> None:
     """A load-test-only scenario (``http:`` classes, no ``services``) cannot be simulated: say so in one line."""
     for variant in variants:
         scenario = variant.scenario
@@ -105,7 +105,7 @@ def run_scenario(
     """
     base = loaded.base
     variants = [v for v in loaded.variants if not only or v.name in only]
-    _check_simulable(loaded, variants)
+    check_simulable(loaded, variants)
     run_dir.mkdir(parents=True, exist_ok=True)
     resolved = resolved_scenarios(loaded)
     store = TaskStore(run_dir)
