@@ -133,3 +133,20 @@ def parse_rate(value: object) -> float:
 def parse_bandwidth_mb_s(value: object) -> float:
     """Megabytes per second from ``'100MB/s'``, ``'1Gbit/s'`` or a plain number of MB/s."""
     return _read(value, "a bandwidth like '100MB/s' or '1Gbit/s'", _bandwidth_factor, _BANDWIDTH)
+
+
+def duration_option_s(option: str, text: str | None) -> float | None:
+    """A command-line duration (``--duration 30s``) in seconds, positive; ``None`` stays ``None``.
+
+    Bad input is one line naming the option (exit code 2), as for every user error."""
+    from .errors import ArchsimError
+
+    if text is None:
+        return None
+    try:
+        value = parse_duration(text)
+    except (ValueError, TypeError) as exc:
+        raise ArchsimError(f"{option}: expected a duration such as 15s or 2m, got {text!r} ({exc})") from None
+    if value <= 0:
+        raise ArchsimError(f"{option}: must be positive, got {text!r}")
+    return value

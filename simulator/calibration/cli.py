@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ArchsimError
+from ..units import duration_option_s
 
 DEFAULT_CALIBRATED = Path("calibrated")
 
@@ -24,18 +25,6 @@ def _fractions(option: str, text: str) -> list[float]:
     if not values or any(not 0 < v < 1.5 for v in values):
         raise ArchsimError(f"{option}: each level must be between 0% and 150% of saturation, got {text!r}")
     return values
-
-
-def _seconds(option: str, text: str) -> float:
-    from ..units import parse_duration
-
-    try:
-        value = parse_duration(text)
-    except (TypeError, ValueError) as exc:
-        raise ArchsimError(f"{option}: expected a duration such as 30s, got {text!r} ({exc})") from None
-    if value <= 0:
-        raise ArchsimError(f"{option}: must be positive, got {text!r}")
-    return value
 
 
 def calibrate(
@@ -64,12 +53,12 @@ def calibrate(
 
         fractions = _fractions("--levels", levels)
         held = None if hold_out.strip().lower() == "none" else _fractions("--hold-out", hold_out)[0]
-        duration_s, warmup_s = _seconds("--duration", duration), _seconds("--warmup", warmup)
+        duration_s, warmup_s = duration_option_s("--duration", duration), duration_option_s("--warmup", warmup)
         if warmup_s >= duration_s:
             raise ArchsimError(f"--warmup {warmup} must be shorter than --duration {duration}")
         from_dir = out if out is not None else Path("results") / "calibration" / f"{style}-{datetime.now():%Y%m%d-%H%M%S}"
         loop = Loop(style, from_dir, levels=fractions, hold_out=held, duration_s=duration_s, warmup_s=warmup_s,
-                    repetitions=repetitions, ramp_step_s=_seconds("--ramp-step", ramp_step), log=lambda line: stderr.print(line, highlight=False))
+                    repetitions=repetitions, ramp_step_s=duration_option_s("--ramp-step", ramp_step), log=lambda line: stderr.print(line, highlight=False))
         try:
             loop.run()
         except KeyboardInterrupt:

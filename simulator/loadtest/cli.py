@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from ..errors import ArchsimError
-from ..units import parse_duration
+from ..units import duration_option_s
 
 # The loadtest machinery (plans, Locust runs, conversion) is imported when the command runs, so
 # that every other `archsim` command starts without it.
@@ -26,18 +26,6 @@ DEFAULT_VARIANT = "measured"
 
 stdout = Console(width=None if sys.stdout.isatty() else 160)
 stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 400)  # one line per message when captured
-
-
-def _seconds(option: str, text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        value = parse_duration(text)
-    except (ValueError, TypeError) as exc:
-        raise ArchsimError(f"{option}: expected a duration such as 15s or 2m, got {text!r} ({exc})") from None
-    if value <= 0:
-        raise ArchsimError(f"{option}: must be positive, got {text!r}")
-    return value
 
 
 def _require_locust() -> None:
@@ -82,8 +70,8 @@ def loadtest(
 
     try:
         run = run_load_test(
-            scenario_file, host, variant=variant, duration_s=_seconds("--duration", duration), sets=set_ or [],
-            out=out, locustfile=locustfile, users=users, latency_bound_s=_seconds("--latency-bound", latency_bound),
+            scenario_file, host, variant=variant, duration_s=duration_option_s("--duration", duration), sets=set_ or [],
+            out=out, locustfile=locustfile, users=users, latency_bound_s=duration_option_s("--latency-bound", latency_bound),
             workers=workers, thresholds=threshold or [], allow_late=allow_late, allow_remote=allow_remote,
             on_start=stderr.print,
         )
