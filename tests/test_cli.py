@@ -90,6 +90,29 @@ def test_validate_and_schema():
     assert {"workload", "services", "classes", "variants"} <= set(schema["properties"])
 
 
+def test_the_schema_describes_slo_as_users_write_it():
+    """``slo:`` is written as threshold strings or a mapping; the schema must accept exactly those
+    forms (an editor plugin validates against it), not the parsed ``{thresholds: [...]}`` model."""
+    import re
+
+    import yaml
+
+    slo = json.loads(archsim("schema").stdout)["$defs"]["Slo"]
+    as_list, as_string, as_mapping = slo["anyOf"]
+    assert "properties" not in slo and "required" not in slo
+    pattern = re.compile(as_string["pattern"])
+    assert "(?P<" not in as_string["pattern"]  # JavaScript regex engines refuse Python's named groups
+    written = [yaml.safe_load(p.read_text()).get("slo") for p in sorted(Path("scenarios").glob("*.yaml"))]
+    written = [w for w in written if w is not None]
+    assert len(written) >= 5
+    for form in written:
+        if isinstance(form, list):
+            assert as_list["type"] == "array" and all(pattern.match(t) for t in form), form
+        else:
+            assert isinstance(form, dict) and as_mapping["type"] == "object" and len(form) >= as_mapping["minProperties"]
+    assert not pattern.match("p95 under 200ms") and pattern.match("browse.p99<=1s")
+
+
 def test_analytic_prints_theory_beside_simulation():
     result = archsim("analytic", "scenarios/mm1.yaml", "--set", "duration=120s", "--replications", "2")
     assert result.returncode == 0, result.stderr

@@ -114,8 +114,29 @@ def _from_mapping(data: dict[str, Any]) -> list[str]:
     return texts
 
 
+def _slo_as_written(schema: dict[str, Any]) -> None:
+    """The JSON Schema of ``slo:`` as a user writes it (a list of threshold strings, one string, or
+    a mapping of metric to bound), not the parsed form the model holds."""
+    threshold = {"type": "string", "pattern": re.sub(r"\(\?P<\w+>", "(", _PATTERN.pattern),  # ECMA-262: no named groups
+                 "examples": ["p95<200ms", "errors<1%", "browse.p99<=1s"]}
+    description = schema.get("description", "")
+    schema.clear()
+    schema.update({
+        "description": description,
+        "anyOf": [
+            {"type": "array", "items": threshold, "minItems": 1},
+            threshold,
+            {"type": "object", "minProperties": 1,
+             "additionalProperties": {"type": ["string", "number"]},
+             "examples": [{"p95": "250ms", "error_rate": 0.01}, {"p95": "<200ms", "throughput": ">=100/s"}]},
+        ],
+    })
+
+
 class Slo(Strict):
     """A scenario's ``slo:``: thresholds a run passes or fails."""
+
+    model_config = {**Strict.model_config, "json_schema_extra": _slo_as_written}
 
     thresholds: list[Threshold] = Field(min_length=1)
 
