@@ -8,22 +8,9 @@
 # CAP_SYS_RESOURCE (lowered default ulimits instead of raised ones).
 set -euo pipefail
 
-if [[ $(id -u) -ne 0 ]]; then
-    echo "setup-containers.sh: run as root (it installs Debian packages)" >&2
-    exit 2
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-packages=(podman runc netavark aardvark-dns iptables debootstrap uidmap slirp4netns fuse-overlayfs)
-missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
-        || missing+=("$package")
-done
-if ((${#missing[@]})); then
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$(dirname "$0")/lib.sh"
+require_root setup-containers.sh
+install_missing podman runc netavark aardvark-dns iptables debootstrap uidmap slirp4netns fuse-overlayfs
 
 mkdir -p /etc/containers
 conf=/etc/containers/containers.conf

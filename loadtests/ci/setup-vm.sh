@@ -6,22 +6,9 @@
 # Idempotent: safe to run again.
 set -euo pipefail
 
-if [[ $(id -u) -ne 0 ]]; then
-    echo "setup-vm.sh: run as root (it installs Debian packages)" >&2
-    exit 2
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-packages=(qemu-system-x86 cpio busybox-static)
-missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
-        || missing+=("$package")
-done
-if ((${#missing[@]})); then
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$(dirname "$0")/lib.sh"
+require_root setup-vm.sh
+install_missing qemu-system-x86 cpio busybox-static
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dest="$root/loadtests/build/vm"
