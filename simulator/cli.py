@@ -331,8 +331,10 @@ def analytic(
         simulated = None
         if simulate_too:
             from .engine.experiment import aggregate, run_variant
+            from .platforms import extensions_for
 
-            simulated = aggregate(variant, run_variant(variant, variant.scenario.replications))
+            extensions = extensions_for(variant.scenario)
+            simulated = aggregate(variant, run_variant(variant, variant.scenario.replications, extensions=extensions))
         for metric, expected, measured, ci in comparison_rows(theory, simulated):
             diff = f"{(measured - expected) / expected:+.1%}" if measured is not None and expected else "-"
             shown = "-" if measured is None else (f"{measured:.5g}" + (f" ± {ci:.2g}" if ci else ""))

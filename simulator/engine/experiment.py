@@ -9,7 +9,7 @@ there is no interval (``ci95`` is ``null``). Replications in parallel processes 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,10 +19,8 @@ from ..scenario.load import Variant
 from ..scenario.model import Scenario
 from .histogram import new_hdr
 from .metrics import SUMMARY_PERCENTILES, ReplicationResult
-from .simulation import Extension, simulate
-
-#: Extensions applied to every simulation (platforms, failures...), registered by other packages.
-EXTENSIONS: list[Callable[[Any], list[Extension]]] = []
+from .extension import ExtensionFactory
+from .simulation import simulate
 
 
 def estimate(values: list[float]) -> dict[str, Any]:
@@ -122,11 +120,15 @@ class Interrupted(KeyboardInterrupt):
         self.results = results
 
 
-def run_replication(scenario: Scenario, replication: int, progress: Callable[[float], None] | None = None) -> ReplicationResult:
-    """One replication of one scenario with the registered extensions: the unit of work that the
-    sweep work queue (:mod:`simulator.sweep.queue`) runs in this process, in worker processes or
-    on a Dask cluster."""
-    extensions = [ext for factory in EXTENSIONS for ext in factory(scenario)]
+def run_replication(
+    scenario: Scenario,
+    replication: int,
+    progress: Callable[[float], None] | None = None,
+    extensions: Sequence[ExtensionFactory] = (),
+) -> ReplicationResult:
+    """One replication of one scenario with the given extension factories: the unit of work that
+    the sweep work queue (:mod:`simulator.sweep.queue`) runs in this process, in worker processes
+    or on a Dask cluster (which pass :func:`simulator.platforms.extensions_for` of the scenario)."""
     return simulate(scenario, replication, progress=progress, extensions=extensions)
 
 
@@ -134,10 +136,12 @@ def run_variant(
     variant: Variant,
     replications: int,
     *,
+    extensions: Sequence[ExtensionFactory] = (),
     on_progress: Callable[[float], None] | None = None,
 ) -> list[ReplicationResult]:
-    """All replications of one variant, one after another in this process; ``on_progress`` gets
-    simulated seconds done (cumulative). Parallel runs go through :mod:`simulator.sweep.queue`.
+    """All replications of one variant, one after another in this process, with the given
+    extension factories; ``on_progress`` gets simulated seconds done (cumulative). Parallel runs go
+    through :mod:`simulator.sweep.queue`.
 
     On Ctrl-C raises :class:`Interrupted` with the replications that had finished.
     """
@@ -147,7 +151,7 @@ def run_variant(
         for rep in range(replications):
             base = rep * duration
             progress = (lambda t, base=base: on_progress(base + t)) if on_progress else None
-            results.append(run_replication(variant.scenario, rep, progress))
+            results.append(run_replication(variant.scenario, rep, progress, extensions))
     except KeyboardInterrupt:
         raise Interrupted(results) from None
     return results

@@ -120,8 +120,7 @@ class Recorder:
         self._svc_marks: dict[str, tuple[float, float, float, int]] = {}
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []  #: Marked moments (spikes, crashes, rollouts) for charts.
-        self.tick_hooks: list = []  #: ``hook(row, dt)`` adds columns to each time-series row (platforms).
-        self.result_hooks: list = []  #: ``hook(result)`` adds to a replication's ``extras`` at the end.
+        self.extensions: list = []  #: The simulation's :class:`~.extension.Extension`s: columns per tick, extras at the end.
 
     # --- hot path ------------------------------------------------------------------------------
 
@@ -269,8 +268,8 @@ class Recorder:
             row[f"queue.{name}"] = (queue - last[1]) / dt
             row[f"instances.{name}"] = len(service.ready)
             self._svc_marks[name] = levels
-        for hook in self.tick_hooks:
-            hook(row, dt)
+        for extension in self.extensions:
+            extension.tick(row, dt)
         self.rows.append(row)
         self._tick_t = now
         self._tick_started = self._tick_ok = self._tick_failed = 0
@@ -335,8 +334,8 @@ class Recorder:
             async_histograms=async_histograms,
             events=self.events,
         )
-        for hook in self.result_hooks:
-            hook(result)
+        for extension in self.extensions:
+            extension.result(result)
         return result
 
 

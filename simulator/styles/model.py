@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from ..distributions import Deterministic, Distribution, Exponential
-from ..platforms.spec import Deployment, ServicePlatformField
+from ..scenario.platform import Deployment, ServicePlatformField
 from ..scenario.model import Seconds
 from ..strict import Strict
 
