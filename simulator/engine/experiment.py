@@ -2,7 +2,7 @@
 
 Each replication is independent (its own seed stream); each variant uses the same streams as the
 others (common random numbers). A metric's summary is the mean over replications with a 95%
-Student-t confidence interval: ``mean +/- t(0.975, R-1) * s / sqrt(R)``. With one replication
+Student-t confidence interval (:func:`simulator.estimates.estimate`). With one replication
 there is no interval (``ci95`` is ``null``). Replications in parallel processes or on a cluster: :mod:`simulator.sweep`.
 """
 
@@ -12,31 +12,14 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-from scipy.special import stdtrit  # Student-t quantile; far lighter to import than scipy.stats
 
+from ..estimates import estimate
 from ..scenario.load import Variant
 from ..scenario.model import Scenario
 from .histogram import new_hdr
 from .metrics import SUMMARY_PERCENTILES, ReplicationResult
 from .extension import ExtensionFactory
 from .simulation import simulate
-
-
-def estimate(values: list[float]) -> dict[str, Any]:
-    """Mean, 95% Student-t half-width and bounds of per-replication values (NaNs ignored)."""
-    clean = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    n = len(clean)
-    if n == 0:
-        return {"mean": None, "ci95": None, "low": None, "high": None, "n": 0, "values": values}
-    mean = float(np.mean(clean))
-    if n < 2:
-        return {"mean": mean, "ci95": None, "low": None, "high": None, "n": n, "values": values}
-    sd = float(np.std(clean, ddof=1))
-    if sd <= 1e-12 * max(abs(mean), 1e-300):  # identical replications: no spread, not rounding noise
-        sd = 0.0
-    half = float(stdtrit(n - 1, 0.975) * sd / math.sqrt(n))
-    return {"mean": mean, "ci95": half, "low": mean - half, "high": mean + half, "n": n, "values": values}
 
 
 def _aggregate_block(blocks: list[dict[str, Any]]) -> dict[str, Any]:

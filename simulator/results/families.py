@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import statistics
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..estimates import estimate
 from .rundata import Estimate, VariantRun
 
 RATE_FIELDS = ("rate", "users", "profile", "spikes")  #: Workload fields that set the offered load.
@@ -76,17 +76,12 @@ def bottleneck_utilisation(variant: VariantRun) -> tuple[str, float] | None:
 
 
 def over_replications(values: list[float]) -> Estimate | None:
-    """Mean and 95% Student-t half-width of per-replication values (None if there are none)."""
-    from scipy.special import stdtrit
-
+    """Mean and 95% Student-t half-width of per-replication values (None if none is finite)."""
     clean = [v for v in values if math.isfinite(v)]
     if not clean:
         return None
-    mean = statistics.fmean(clean)
-    if len(clean) < 2:
-        return Estimate(mean, None, tuple(clean))
-    half = float(stdtrit(len(clean) - 1, 0.975)) * statistics.stdev(clean) / math.sqrt(len(clean))
-    return Estimate(mean, half, tuple(clean))
+    summary = estimate(clean)
+    return Estimate(summary["mean"], summary["ci95"], tuple(clean))
 
 
 def max_sustainable_throughput(variant: VariantRun) -> Estimate | None:
