@@ -15,11 +15,19 @@ all to a simulation).
 
 It attaches to a simulation through the engine's one extension seam (:mod:`simulator.engine.extension`):
 whoever runs a replication passes :func:`extensions_for` of its scenario. The engine never imports
-this package. Keep this file free of module-level imports: a plain scenario should load nothing more.
+this package. Keep this file free of run-time imports at module level: a plain scenario should load nothing more.
 """
 
+from __future__ import annotations
 
-def extensions_for(scenario) -> list:
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..engine.extension import ExtensionFactory
+    from ..scenario.model import Scenario
+
+
+def extensions_for(scenario: Scenario) -> list[ExtensionFactory]:
     """The extension factories ``scenario`` needs: the platform model if it uses any platform
     field (platform, hosts, autoscaling, deployment, failures, slo, circuit breakers), else none.
 
