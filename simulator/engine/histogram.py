@@ -103,6 +103,12 @@ class LatencyHistogram:
         return self.hdr.encode().decode("ascii")
 
 
+def empty_counts(hdr: HdrHistogram) -> np.ndarray:
+    """A zeroed counts array laid out like ``hdr``'s (for :func:`add_to_hdr` and
+    :func:`percentiles_from_counts` on an interval's latencies)."""
+    return np.zeros(hdr.counts_len, dtype=np.int64)
+
+
 def _micros(seconds: np.ndarray) -> np.ndarray:
     us = np.rint(seconds * 1e6).astype(np.int64)
     np.clip(us, 0, HIGHEST_US, out=us)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ArchsimError
 from .station import NO_COUNTERS, Counters
-from .histogram import LatencyHistogram, add_to_hdr, new_hdr, percentiles_from_counts, percentiles_of_values
+from .histogram import LatencyHistogram, add_to_hdr, empty_counts, new_hdr, percentiles_from_counts, percentiles_of_values
 
 #: Requests in the system at once beyond which a run stops: an overloaded system with unbounded
 #: queues would otherwise grow until memory runs out (each waiting request is an object).
@@ -105,7 +105,7 @@ class Recorder:
         self.flight_t = 0.0
         # current time-series interval
         self._hdr_template = new_hdr()
-        self._tick_counts = np.zeros(self._hdr_template.counts_len, dtype=np.int64)
+        self._tick_counts = empty_counts(self._hdr_template)
         self._tick_latencies: list[float] = []
         self._tick_flushed = False  # some of this interval's latencies are in _tick_counts
         self._tick_ok = 0
