@@ -8,8 +8,10 @@ what they rely on, these tests say what broke instead of the engine giving wrong
 
 from __future__ import annotations
 
+import ast
 import itertools
 from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,3 +60,41 @@ def test_bulk_recording_matches_the_library_value_by_value(seconds):
     assert counts.sum() == len(seconds)
     lowest_us = sorted({one_by_one.get_lowest_equivalent_value(int(round(s * 1e6))) for s in seconds})
     assert list(values * 1e6) == pytest.approx(lowest_us, rel=1e-12), "bucket_values_s reads the buckets differently from the library"
+
+
+# --- where the private parts are used -------------------------------------------------------------
+
+SIMPY_PRIVATE = {"_now", "_eid", "_queue", "_value"}
+HDR_PRIVATE = set(HDR_INTERNALS)
+#: Who may touch them. ``events.py`` owns the event protocol and the event counter; the hot paths
+#: of ``station.py``, ``workload.py`` and ``metrics.py`` read the clock as ``env._now`` (the public
+#: ``env.now`` is a property around it, measurably slower per event), and nothing else of SimPy's.
+SIMPY_ALLOWED = {
+    "simulator/engine/events.py": SIMPY_PRIVATE,
+    "simulator/engine/station.py": {"_now"},
+    "simulator/engine/workload.py": {"_now"},
+    "simulator/engine/metrics.py": {"_now"},
+}
+HDR_ALLOWED = {"simulator/engine/histogram.py"}
+
+
+def _private_attributes(names: set[str]) -> dict[str, set[str]]:
+    """File -> the attributes of ``names`` it reads on anything but ``self``."""
+    root = Path(__file__).resolve().parents[1]
+    found: dict[str, set[str]] = {}
+    for path in sorted((root / "simulator").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in names and not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+                found.setdefault(path.relative_to(root).as_posix(), set()).add(node.attr)
+    return found
+
+
+def test_simpy_internals_are_read_only_where_allowed():
+    stray = {f: sorted(a - SIMPY_ALLOWED.get(f, set())) for f, a in _private_attributes(SIMPY_PRIVATE).items()}
+    stray = {f: a for f, a in stray.items() if a}
+    assert not stray, f"SimPy internals used outside engine/events.py and the clock reads of the hot path: {stray}"
+
+
+def test_hdrhistogram_internals_are_used_only_in_engine_histogram():
+    stray = {f: sorted(a) for f, a in _private_attributes(HDR_PRIVATE).items() if f not in HDR_ALLOWED}
+    assert not stray, f"hdrhistogram internals used outside engine/histogram.py: {stray}"
