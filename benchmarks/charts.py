@@ -6,7 +6,7 @@ Usage::
     python benchmarks/charts.py --run results/styles-baseline/<stamp> --repeats 3
     python benchmarks/charts.py --tree /path/to/other/checkout   # the same run, drawn by other code too
 
-What is timed: ``simulator.charts.draw_all(run_dir)`` (every chart as PNG and SVG, the scorecard,
+What is timed: ``simulator.report.draw_all(run_dir)`` (every chart as PNG and SVG, the scorecard,
 ``report.html`` and ``report.md``), import of the package included, each repeat in a fresh Python
 process, as a user's ``archsim report`` pays it. The run is ``scenarios/styles-baseline.yaml``
 (six styles, 3 replications) unless ``--run`` gives one. Each tree writes into its own copy of the
@@ -37,7 +37,7 @@ MAIN_JOB = ROOT / "scenarios" / "styles-baseline.yaml"
 DRAW = """
 import sys, time
 start = time.perf_counter()
-from simulator.charts import draw_all
+from simulator.report import draw_all
 made = draw_all(sys.argv[1])
 print(time.perf_counter() - start, len(made))
 """

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from . import __version__, formatting
+from .console import stderr, stdout
 from .errors import ArchsimError
 
 app = typer.Typer(
@@ -29,8 +29,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-stdout = Console(width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True)
 
 DEFAULT_RESULTS = Path("results")
 
@@ -301,7 +299,7 @@ def usable_run_dir(out: str) -> Path:
 
 
 def _draw_charts(run_dir: Path, quiet: bool) -> None:
-    from .charts import draw_all
+    from .report import draw_all
 
     made = draw_all(run_dir)
     if not quiet and made:
@@ -331,8 +329,10 @@ def analytic(
         simulated = None
         if simulate_too:
             from .engine.experiment import aggregate, run_variant
+            from .platforms import extensions_for
 
-            simulated = aggregate(variant, run_variant(variant, variant.scenario.replications))
+            extensions = extensions_for(variant.scenario)
+            simulated = aggregate(variant, run_variant(variant, variant.scenario.replications, extensions=extensions))
         for metric, expected, measured, ci in comparison_rows(theory, simulated):
             diff = f"{(measured - expected) / expected:+.1%}" if measured is not None and expected else "-"
             shown = "-" if measured is None else (f"{measured:.5g}" + (f" ± {ci:.2g}" if ci else ""))

@@ -12,7 +12,7 @@ from simulator.charts import (
 )
 from simulator.charts.look import assign_colours
 from simulator.charts.saturation import knee
-from simulator.charts.scalability import fit_usl, usl
+from simulator.results.families import fit_usl, usl
 from simulator.errors import ArchsimError
 from simulator.scorecard import build_scorecard
 
@@ -170,7 +170,7 @@ def test_a_variant_keeps_its_colour_across_charts(sweep):
 
 def test_sweeps_are_found_from_the_resolved_scenarios(sweep):
     from simulator.charts.saturation import saturation_curves
-    from simulator.charts.scalability import scalability_sweeps
+    from simulator.results.families import scalability_sweeps
 
     [(label, curve)] = saturation_curves(sweep)
     assert [v.name for v in curve] == ["load-50", "load-100", "load-200"]

@@ -113,8 +113,8 @@ def measured_run(root: Path) -> Path:
 
 @functools.cache
 def reported_run(root: Path) -> tuple[Path, tuple[Path, ...]]:
-    """``styles_run`` after :func:`simulator.charts.draw_all`: charts, report.html and report.md written."""
-    from simulator.charts import draw_all
+    """``styles_run`` after :func:`simulator.report.draw_all`: charts, report.html and report.md written."""
+    from simulator.report import draw_all
 
     run_dir = styles_run(root)
     return run_dir, tuple(draw_all(run_dir))

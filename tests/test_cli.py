@@ -144,11 +144,11 @@ def test_a_failed_or_interrupted_run_keeps_what_finished(tmp_path, monkeypatch, 
     real = executors.run_replication
     calls = []
 
-    def flaky(scenario, replication, progress=None):
+    def flaky(scenario, replication, progress=None, extensions=()):
         calls.append(replication)
         if len(calls) == 2:
             raise failure
-        return real(scenario, replication, progress)
+        return real(scenario, replication, progress, extensions)
 
     monkeypatch.setattr(executors, "run_replication", flaky)
     with pytest.raises(type(failure)):

@@ -281,7 +281,7 @@ def test_the_time_series_is_continuous_across_the_end_of_warm_up(tmp_path):
 
 
 def test_identical_replications_have_a_confidence_interval_of_exactly_zero():
-    from simulator.engine.experiment import estimate
+    from simulator.estimates import estimate
 
     assert estimate([3.45, 3.45, 3.45])["ci95"] == 0.0
 

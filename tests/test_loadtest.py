@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from simulator.charts import draw_all
+from simulator.report import draw_all
 from simulator.errors import ArchsimError
 from simulator.loadtest.cli import register
 from simulator.loadtest.convert import load_extras, timeseries_rows, variant_block

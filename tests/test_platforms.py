@@ -9,12 +9,24 @@ import subprocess
 import numpy as np
 import pytest
 
-from simulator.engine.simulation import Simulation, simulate
-from simulator.platforms.defaults import DEFAULTS, resolve
-from simulator.platforms.spec import ServicePlatform
+from simulator.engine import simulation as engine
+from simulator.platforms import extensions_for
+from simulator.scenario.platform_defaults import DEFAULTS, resolve
+from simulator.scenario.platform import ServicePlatform
 from simulator.platforms.startup import StartupModel
 from simulator.engine.rng import Streams
 from simulator.scenario.model import Scenario
+
+
+def simulate(s: Scenario, replication: int = 0):
+    """One replication with the extensions the scenario needs, as the runner passes them."""
+    return engine.simulate(s, replication, extensions=extensions_for(s))
+
+
+def build(s: Scenario, replication: int = 0) -> engine.Simulation:
+    """The built model of one replication, with the extensions the scenario needs."""
+    return engine.Simulation(s, replication, extensions_for(s))
+
 
 SCENARIOS = __import__("pathlib").Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -70,7 +82,7 @@ def test_profile_file_replaces_the_phases_it_measures(tmp_path):
 def test_plain_service_is_untouched_and_platform_fields_are_validated():
     plain = scenario()
     assert not plain.uses_platforms
-    sim = Simulation(plain)
+    sim = build(plain)
     assert not hasattr(sim, "platforms") and sim.services["api"].ready
     with pytest.raises(ValueError, match="no `platform`"):
         scenario(services__api__autoscaling={"min": 1, "max": 3})
@@ -137,7 +149,7 @@ def test_a_rollout_never_drops_below_replicas_minus_max_unavailable(surge, unava
                  services={"api": {"instances": 5, "cores": 1, "service_time": "exp(5ms)", "load_balancing": "least_connections",
                                    "platform": {"kind": "container", "app_init": "2s", "readiness": "uniform(0s, 4s)"},
                                    "deployment": {"at": "20s", "max_surge": surge, "max_unavailable": unavailable}}})
-    sim = Simulation(s)
+    sim = build(s)
     ready_seen = []
     fleet = sim.platforms.fleets["api"]
     fleet.on_change.append(lambda f: ready_seen.append((sim.env.now, f.ready)))
@@ -202,7 +214,7 @@ def test_retries_amplify_load_as_computed():
                  classes={"c": {"calls": [{"call": "api", "retries": retries}]}},
                  services={"api": {"instances": 1, "cores": 2, "service_time": "exp(2ms)"}},
                  failures=[{"kind": "errors", "service": "api", "at": "0s", "duration": "10000s", "error_rate": p}])
-    sim = Simulation(s)
+    sim = build(s)
     r = sim.run()
     step = sim.compiler.resilient[0][1]
     offered = sim.source.offered
@@ -218,7 +230,7 @@ def test_a_circuit_breaker_fails_fast_while_the_callee_is_down():
                                                                                "min_calls": 20, "open_for": "10s"}}]}},
                  services={"api": {"instances": 1, "cores": 1, "service_time": "exp(2ms)", "platform": "process"}},
                  failures=[{"kind": "outage", "service": "api", "at": "30s", "duration": "30s"}])
-    sim = Simulation(s)
+    sim = build(s)
     r = sim.run()
     breaker = sim.compiler.breakers[0][1]
     # down 30 s at 100/s = ~3000 calls; all but the window's first ~20 and a trial every 10 s fail fast
@@ -236,7 +248,7 @@ def test_instances_are_packed_onto_hosts_by_their_requests_and_cost_matches_by_h
                  hosts={"cores": 8, "memory": "16GB", "initial": 1, "price_per_hour": 0.4},
                  services={"api": {"instances": 5, "cores": 3, "service_time": "exp(5ms)",
                                    "platform": {"kind": "container", "memory": "4GB", "overhead_memory": "500MB"}}})
-    sim = Simulation(s)
+    sim = build(s)
     assert [len(h.members) for h in sim.platforms.hosts.hosts] == [2, 2, 1]
     r = sim.run()
     assert r.extras["cost"]["host_hours"] == pytest.approx(3.0)
@@ -261,7 +273,7 @@ def test_a_full_cluster_adds_a_host_that_must_boot():
                  services={"api": {"instances": 2, "cores": 2, "service_time": "exp(5ms)",
                                    "platform": {"kind": "process", "app_init": "1s", "readiness": "0s", "runtime": "0s"}}},
                  failures=[])
-    sim = Simulation(s)
+    sim = build(s)
     fleet = sim.platforms.fleets["api"]
     sim.at(10.0, lambda: fleet.launch())
     r = sim.run()
@@ -341,12 +353,11 @@ REVIEW_BASE = "name: review\nseed: 1\nreplications: 1\nmetrics_interval: 10s\ncl
 
 
 def _review_run(tmp_path, text):
-    from simulator.engine.simulation import Simulation
     from simulator.scenario import load_scenario
 
     path = tmp_path / "review.yaml"
     path.write_text(REVIEW_BASE + text)
-    sim = Simulation(load_scenario(path).variants[0].scenario, 0)
+    sim = build(load_scenario(path).variants[0].scenario, 0)
     return sim, sim.run()
 
 

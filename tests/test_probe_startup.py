@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.platforms.spec import StartupProfile
+from simulator.scenario.platform import StartupProfile
 from simulator.probe import microvm
 from simulator.probe.phases import StartUp, stamps
 from simulator.probe.profile import Series

@@ -13,8 +13,21 @@ import numpy as np
 import pytest
 import yaml
 
-from simulator.engine.simulation import Simulation, simulate
+from simulator.engine import simulation as engine
+from simulator.platforms import extensions_for
 from simulator.scenario import load_scenario
+from simulator.scenario.model import Scenario
+
+
+def simulate(s: Scenario, replication: int = 0):
+    """One replication with the extensions the scenario needs, as the runner passes them."""
+    return engine.simulate(s, replication, extensions=extensions_for(s))
+
+
+def build(s: Scenario, replication: int = 0) -> engine.Simulation:
+    """The built model of one replication, with the extensions the scenario needs."""
+    return engine.Simulation(s, replication, extensions_for(s))
+
 
 LATENCY_S = 0.25e-3  #: One-way network latency per hop in these tests.
 SERIALISATION_S = 100e-6  #: Style default: CPU at each end of a call between deployables.
@@ -184,7 +197,7 @@ def test_event_driven_consumer_crash_redelivers_and_loses_nothing(tmp_path):
     # arrivals stop at 20 s so every event can be delivered before the end
     doc["workload"] = {"profile": [{"at": "0s", "rate": "50/s"}, {"at": "20s", "rate": 0}]}
     doc["style"]["event-driven"]["deployables"]["notification-consumer"] = {"instances": 2, "cores": 1, "concurrency": 4}
-    sim = Simulation(load(tmp_path, doc).base)
+    sim = build(load(tmp_path, doc).base)
     consumer = sim.services["notification-consumer"]
     crashed = consumer.instances[0]
 

@@ -15,7 +15,7 @@ import yaml
 from simulator.engine.simulation import simulate
 from simulator.errors import ScenarioError
 from simulator.scenario import load_scenario
-from simulator.sweep.design import Sample, SampledParameter, Sweep, point_seed, points
+from simulator.scenario.sweep import Sample, SampledParameter, Sweep, point_seed, points
 
 BASE = {
     "name": "sw",

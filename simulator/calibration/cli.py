@@ -41,7 +41,7 @@ def calibrate(
     report_dir: Annotated[Optional[Path], typer.Option("--report", metavar="DIR", help="Report folder (default: <measurements>/report).")] = None,
 ) -> None:
     """Fit demands, shapes and per-hop cost to measurements; write the calibrated scenario and a validation report."""
-    from ..cli import stderr, stdout
+    from ..console import stderr, stdout
     from .rebuild import rebuild
 
     if from_dir is None and style is None:

@@ -15,7 +15,8 @@ chart. One module per chart family:
 - :mod:`.radar`: the trade-off scorecard as a radar chart.
 
 A chart with nothing to show (no start-up data in an M/M/1 run, no load sweep) is skipped, never
-an error. :func:`draw_all` draws every chart that has data and writes the report beside them.
+an error. :func:`draw_charts` draws every chart that has data; :func:`simulator.report.draw_all`
+adds the report beside them (the report imports the charts, never the other way round).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from ..scorecard import Scorecard
 
 __all__ = [
-    "draw_all", "draw_charts", "draw_cost", "draw_distribution", "draw_percentiles", "draw_radar",
+    "draw_charts", "draw_cost", "draw_distribution", "draw_percentiles", "draw_radar",
     "draw_saturation", "draw_scalability", "draw_startup", "draw_timeseries", "load_runs",
 ]
 
@@ -109,16 +110,3 @@ def draw_charts(variants: list[VariantRun], out_dir: Path, card: "Scorecard | No
     order = jobs[len(variants):] + jobs[: len(variants)]  # comparison charts first, then one time series per variant
     by_job = dict(zip(map(id, jobs), made))
     return [path for job in order for path in by_job[id(job)]]
-
-
-def draw_all(run_dir: Path, *, report: bool = True) -> list[Path]:
-    """Charts into ``run_dir/charts`` and (if ``report``) ``report.html`` + ``report.md`` into ``run_dir``.
-
-    Called by ``archsim run`` after the run directory is written. Returns every file written.
-    """
-    run_dir = Path(run_dir)
-    if report:
-        from ..report import build_report
-
-        return build_report([run_dir], run_dir)
-    return draw_charts(load_runs(run_dir), run_dir / CHARTS_DIR)

@@ -19,7 +19,7 @@ from typing import Any
 from ..results.rundata import VariantRun
 from .look import caption, figure, legend_outside, number_formatter, save, subtitle
 from .saturation import knee
-from .sweeps import family_label
+from ..results.families import family_label
 
 #: Swept paths that set the offered load: charts against them use the measured offered rate on x.
 LOAD_PATHS = ("workload.rate", "workload.users")

@@ -18,7 +18,7 @@ from matplotlib.patches import Patch
 from .. import formatting
 from .look import caption, figure, hatch, legend_label, save, styled, subtitle
 from ..results.rundata import VariantRun
-from .sweeps import bottleneck_utilisation
+from ..results.families import bottleneck_utilisation
 
 
 def mean_utilisation(variant: VariantRun) -> float | None:

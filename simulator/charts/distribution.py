@@ -13,31 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from .look import FACET_AFTER, caption, colour_key, figure, legend_label, legend_outside, log_axis, save, styled, subtitle
+from ..engine.histogram import bucket_values_s
 from ..results.rundata import VariantRun
 
 
 def cdf_points(encoded: str) -> tuple[np.ndarray, np.ndarray] | None:
     """(latency in seconds, cumulative fraction) from an HDR histogram encoding; None if empty."""
-    from hdrh.histogram import HdrHistogram
-
-    if not encoded:
+    buckets = bucket_values_s(encoded)
+    if buckets is None:
         return None
-    hist = HdrHistogram.decode(encoded)
-    total = hist.get_total_count()
-    if total <= 0:
-        return None
-    counts = np.ctypeslib.as_array(hist.counts)[: hist.counts_len].astype(float)
-    index = np.flatnonzero(counts)
-    # Vectorised HdrHistogram.get_value_from_index (the pure-Python iterator is ~100x slower).
-    half = hist.sub_bucket_half_count_magnitude
-    bucket = (index >> half) - 1
-    sub_bucket = (index & (hist.sub_bucket_half_count - 1)) + hist.sub_bucket_half_count
-    first = bucket < 0
-    sub_bucket = np.where(first, sub_bucket - hist.sub_bucket_half_count, sub_bucket)
-    bucket = np.where(first, 0, bucket)
-    xs = (sub_bucket << (bucket + hist.unit_magnitude)).astype(float) / 1e6
-    ys = np.cumsum(counts[index]) / total
-    return xs, ys
+    xs, counts = buckets
+    return xs, np.cumsum(counts) / counts.sum()
 
 
 SAME_WITHIN = 0.02  #: Two CDFs whose p10..p99 all agree within 2% would hide each other.

@@ -1,7 +1,7 @@
 """Saturation curves: throughput and p95 latency against offered load, with the knee marked.
 
 The question a capacity review asks: how much load can this take before it falls over? Each
-sweep (variants that differ only in offered load, see :mod:`.sweeps`) becomes one curve. While a
+sweep (variants that differ only in offered load, see :mod:`simulator.results.families`) becomes one curve. While a
 system keeps up, throughput equals offered load and latency is flat; past saturation throughput
 stops growing and latency climbs steeply. The **knee** is the offered load at which p95 first
 reaches twice its value at the lowest load of the sweep (linear interpolation between points);
@@ -18,7 +18,7 @@ from .. import formatting
 from .look import (STYLE_COLOURS, caption, figure, interval_note, legend_outside, log_axis, number_formatter, save,
                    seconds_label, styled, subtitle)
 from ..results.rundata import Estimate, VariantRun
-from .sweeps import families, family_label
+from ..results.families import families, family_label
 
 KNEE_FACTOR = 2.0  #: The knee is where p95 reaches this multiple of its low-load value.
 MIN_POINTS = 3  #: A curve needs at least this many offered loads.

@@ -9,16 +9,13 @@ that serialises, as in Amdahl's law) and κ the **coherency** coefficient (the c
 keeping each other consistent, which makes capacity fall after a peak at N* = √((1 − σ)/κ)).
 
 Points come from sweeps that differ only in instance counts and offered load (see
-:mod:`.sweeps`); the capacity at each N is the bottleneck estimate X / U_max (what the instances
+:mod:`simulator.results.families`, which also fits the curve); the capacity at each N is the bottleneck estimate X / U_max (what the instances
 could carry with the busiest service 100% busy) or a run's measured capacity. The fit uses
 ``scipy.optimize.curve_fit`` with σ, κ in [0, 1].
 """
 
 from __future__ import annotations
 
-import math
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,76 +23,7 @@ import numpy as np
 from .. import formatting
 from .look import caption, figure, number_formatter, save, styled, subtitle
 from ..results.rundata import VariantRun
-from .sweeps import families, family_label, max_sustainable_throughput, total_instances, varying_services
-
-MIN_POINTS = 3  #: Three parameters need at least three instance counts.
-
-
-def usl(n, lam: float, sigma: float, kappa: float):
-    """Universal Scalability Law: capacity of ``n`` instances."""
-    n = np.asarray(n, dtype=float)
-    return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
-
-
-@dataclass(frozen=True)
-class UslFit:
-    """A fitted USL curve and the points it was fitted to."""
-
-    lam: float  #: Throughput of one instance (requests/s).
-    sigma: float  #: Contention coefficient.
-    kappa: float  #: Coherency coefficient.
-    instances: tuple[float, ...]
-    throughput: tuple[float, ...]
-
-    @property
-    def peak_instances(self) -> float | None:
-        """N* = √((1 − σ)/κ), where capacity peaks; None when κ is 0 (no retrograde region)."""
-        return math.sqrt((1 - self.sigma) / self.kappa) if self.kappa > 1e-12 else None
-
-    def efficiency(self, n: float) -> float:
-        """X(n) / (n X(1)): 1 is linear scaling."""
-        return float(1 / (1 + self.sigma * (n - 1) + self.kappa * n * (n - 1)))
-
-
-def fit_usl(instances: list[float], throughput: list[float]) -> UslFit | None:
-    """Least-squares USL fit; None with fewer than three distinct instance counts or no convergence."""
-    from scipy.optimize import curve_fit
-
-    if len(set(instances)) < MIN_POINTS:
-        return None
-    n = np.asarray(instances, float)
-    x = np.asarray(throughput, float)
-    lam0 = float(np.max(x[n == n.min()]) / n.min())
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            params, _ = curve_fit(usl, n, x, p0=[lam0, 0.01, 0.0001], bounds=([0, 0, 0], [np.inf, 1, 1]), maxfev=20000)
-    except (RuntimeError, ValueError):
-        return None
-    return UslFit(float(params[0]), float(params[1]), float(params[2]), tuple(instances), tuple(throughput))
-
-
-def scalability_sweeps(variants: list[VariantRun]) -> list[tuple[str, list[VariantRun], UslFit]]:
-    """(label, variants, fit) for each sweep over instance counts that can be fitted."""
-    out = []
-    for family in families(variants, instances=True):
-        services = varying_services(family)
-        if not services:
-            continue
-        best: dict[float, float] = {}
-        members = []
-        for variant in family:
-            n = total_instances(variant, services)
-            capacity = max_sustainable_throughput(variant)
-            if n is None or capacity is None:
-                continue
-            best[n] = max(best.get(n, 0.0), capacity.mean)
-            members.append(variant)
-        fit = fit_usl(list(best), [best[n] for n in best])
-        if fit is not None:
-            out.append((family_label(members) + f" ({'+'.join(services)})", members, fit))
-    return out
-
+from ..results.families import scalability_sweeps, usl
 
 @styled
 def draw_scalability(variants: list[VariantRun], out_dir: Path, stem: str = "scalability-usl") -> list[Path]:

@@ -396,7 +396,7 @@ class Compiler:
             service, operation = resolve_target(self.scenario, spec.call)  # validated already
             inner: Step = CallStep(self.services[service], self.operations[(service, operation)], self.hop, self.env)
             if spec.circuit_breaker is not None:
-                from ..platforms.resilience import CircuitBreakerStep  # only scenarios with breakers load it
+                from .breaker import CircuitBreakerStep  # only scenarios with breakers load it
 
                 inner = CircuitBreakerStep(inner, spec.circuit_breaker, self.env)
                 self.breakers.append((where, inner))

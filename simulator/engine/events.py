@@ -31,6 +31,12 @@ def _run(event: Wakeup) -> None:
     event.action(event.payload)
 
 
+def events_scheduled(env) -> int:
+    """Events scheduled on ``env`` so far (SimPy numbers every scheduled event from its ``_eid``
+    counter; reading it advances it, which is harmless once the run is over)."""
+    return next(env._eid)
+
+
 def schedule(env, delay_s: float, action: Callable[[Any], None], payload: Any = None) -> Wakeup:
     """Call ``action(payload)`` ``delay_s`` simulated seconds from now."""
     event = Wakeup(action, payload)

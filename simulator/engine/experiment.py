@@ -2,43 +2,24 @@
 
 Each replication is independent (its own seed stream); each variant uses the same streams as the
 others (common random numbers). A metric's summary is the mean over replications with a 95%
-Student-t confidence interval: ``mean +/- t(0.975, R-1) * s / sqrt(R)``. With one replication
+Student-t confidence interval (:func:`simulator.estimates.estimate`). With one replication
 there is no interval (``ci95`` is ``null``). Replications in parallel processes or on a cluster: :mod:`simulator.sweep`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-from scipy.special import stdtrit  # Student-t quantile; far lighter to import than scipy.stats
 
+from ..estimates import estimate
 from ..scenario.load import Variant
 from ..scenario.model import Scenario
 from .histogram import new_hdr
 from .metrics import SUMMARY_PERCENTILES, ReplicationResult
-from .simulation import Extension, simulate
-
-#: Extensions applied to every simulation (platforms, failures...), registered by other packages.
-EXTENSIONS: list[Callable[[Any], list[Extension]]] = []
-
-
-def estimate(values: list[float]) -> dict[str, Any]:
-    """Mean, 95% Student-t half-width and bounds of per-replication values (NaNs ignored)."""
-    clean = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    n = len(clean)
-    if n == 0:
-        return {"mean": None, "ci95": None, "low": None, "high": None, "n": 0, "values": values}
-    mean = float(np.mean(clean))
-    if n < 2:
-        return {"mean": mean, "ci95": None, "low": None, "high": None, "n": n, "values": values}
-    sd = float(np.std(clean, ddof=1))
-    if sd <= 1e-12 * max(abs(mean), 1e-300):  # identical replications: no spread, not rounding noise
-        sd = 0.0
-    half = float(stdtrit(n - 1, 0.975) * sd / math.sqrt(n))
-    return {"mean": mean, "ci95": half, "low": mean - half, "high": mean + half, "n": n, "values": values}
+from .extension import ExtensionFactory
+from .simulation import simulate
 
 
 def _aggregate_block(blocks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -122,11 +103,15 @@ class Interrupted(KeyboardInterrupt):
         self.results = results
 
 
-def run_replication(scenario: Scenario, replication: int, progress: Callable[[float], None] | None = None) -> ReplicationResult:
-    """One replication of one scenario with the registered extensions: the unit of work that the
-    sweep work queue (:mod:`simulator.sweep.queue`) runs in this process, in worker processes or
-    on a Dask cluster."""
-    extensions = [ext for factory in EXTENSIONS for ext in factory(scenario)]
+def run_replication(
+    scenario: Scenario,
+    replication: int,
+    progress: Callable[[float], None] | None = None,
+    extensions: Sequence[ExtensionFactory] = (),
+) -> ReplicationResult:
+    """One replication of one scenario with the given extension factories: the unit of work that
+    the sweep work queue (:mod:`simulator.sweep.queue`) runs in this process, in worker processes
+    or on a Dask cluster (which pass :func:`simulator.platforms.extensions_for` of the scenario)."""
     return simulate(scenario, replication, progress=progress, extensions=extensions)
 
 
@@ -134,10 +119,12 @@ def run_variant(
     variant: Variant,
     replications: int,
     *,
+    extensions: Sequence[ExtensionFactory] = (),
     on_progress: Callable[[float], None] | None = None,
 ) -> list[ReplicationResult]:
-    """All replications of one variant, one after another in this process; ``on_progress`` gets
-    simulated seconds done (cumulative). Parallel runs go through :mod:`simulator.sweep.queue`.
+    """All replications of one variant, one after another in this process, with the given
+    extension factories; ``on_progress`` gets simulated seconds done (cumulative). Parallel runs go
+    through :mod:`simulator.sweep.queue`.
 
     On Ctrl-C raises :class:`Interrupted` with the replications that had finished.
     """
@@ -147,7 +134,7 @@ def run_variant(
         for rep in range(replications):
             base = rep * duration
             progress = (lambda t, base=base: on_progress(base + t)) if on_progress else None
-            results.append(run_replication(variant.scenario, rep, progress))
+            results.append(run_replication(variant.scenario, rep, progress, extensions))
     except KeyboardInterrupt:
         raise Interrupted(results) from None
     return results

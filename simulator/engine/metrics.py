@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ArchsimError
 from .station import NO_COUNTERS, Counters
-from .histogram import LatencyHistogram, add_to_hdr, new_hdr, percentiles_from_counts, percentiles_of_values
+from .histogram import LatencyHistogram, add_to_hdr, empty_counts, new_hdr, percentiles_from_counts, percentiles_of_values
 
 #: Requests in the system at once beyond which a run stops: an overloaded system with unbounded
 #: queues would otherwise grow until memory runs out (each waiting request is an object).
@@ -105,7 +105,7 @@ class Recorder:
         self.flight_t = 0.0
         # current time-series interval
         self._hdr_template = new_hdr()
-        self._tick_counts = np.zeros(self._hdr_template.counts_len, dtype=np.int64)
+        self._tick_counts = empty_counts(self._hdr_template)
         self._tick_latencies: list[float] = []
         self._tick_flushed = False  # some of this interval's latencies are in _tick_counts
         self._tick_ok = 0
@@ -120,8 +120,7 @@ class Recorder:
         self._svc_marks: dict[str, tuple[float, float, float, int]] = {}
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []  #: Marked moments (spikes, crashes, rollouts) for charts.
-        self.tick_hooks: list = []  #: ``hook(row, dt)`` adds columns to each time-series row (platforms).
-        self.result_hooks: list = []  #: ``hook(result)`` adds to a replication's ``extras`` at the end.
+        self.extensions: list = []  #: The simulation's :class:`~.extension.Extension`s: columns per tick, extras at the end.
 
     # --- hot path ------------------------------------------------------------------------------
 
@@ -269,8 +268,8 @@ class Recorder:
             row[f"queue.{name}"] = (queue - last[1]) / dt
             row[f"instances.{name}"] = len(service.ready)
             self._svc_marks[name] = levels
-        for hook in self.tick_hooks:
-            hook(row, dt)
+        for extension in self.extensions:
+            extension.tick(row, dt)
         self.rows.append(row)
         self._tick_t = now
         self._tick_started = self._tick_ok = self._tick_failed = 0
@@ -335,8 +334,8 @@ class Recorder:
             async_histograms=async_histograms,
             events=self.events,
         )
-        for hook in self.result_hooks:
-            hook(result)
+        for extension in self.extensions:
+            extension.result(result)
         return result
 
 

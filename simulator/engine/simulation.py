@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import simpy
 
 from ..scenario import model as m
 from .callgraph import Compiler, OperationPlan
-from .events import NORMAL, Wakeup
+from .events import NORMAL, Wakeup, events_scheduled
+from .extension import ExtensionFactory, build
 from .metrics import Recorder, ReplicationResult
 from .rng import Streams
 from .service import ServiceRuntime
@@ -25,15 +26,15 @@ from .workload import ClassPicker, ClosedSource, OpenSource, Request
 
 Progress = Callable[[float], None]  #: Called with the simulated seconds done so far.
 
-#: Hooks that extend a simulation after it is built (platforms, failures, autoscalers). Each is
-#: called as ``hook(simulation)`` before the run starts.
-Extension = Callable[["Simulation"], None]
-
-
 class Simulation:
-    """The model of one replication, ready to run."""
+    """The model of one replication, ready to run.
 
-    def __init__(self, scenario: m.Scenario, replication: int = 0, extensions: list[Extension] | None = None):
+    ``extensions`` are the factories of :mod:`.extension` (platforms, failures, autoscalers...),
+    called once the model is built; a scenario that uses platform fields refuses to run without
+    them rather than silently ignoring its failures or lifecycles.
+    """
+
+    def __init__(self, scenario: m.Scenario, replication: int = 0, extensions: Sequence[ExtensionFactory] = ()):
         self.scenario = scenario
         self.replication = replication
         self.env = simpy.Environment()
@@ -54,7 +55,7 @@ class Simulation:
         self.timeouts = [scenario.classes[c].timeout_s for c in class_names]
         self.recorder = Recorder(env, class_names, self.timeouts, self.services, scenario.warmup_s, scenario.metrics_interval_s)
         compiler = Compiler(env, scenario, self.services, self.operations, streams, self.recorder.async_done)
-        self.compiler = compiler  #: Kept for extensions that report on call steps (retries, breakers).
+        self.compiler = compiler  #: Its ``resilient`` and ``breakers`` lists are read by the resilience report.
         for (sname, oname), plan in self.operations.items():
             plan.calls = compiler.steps(scenario.services[sname].operations[oname].calls, f"services.{sname}.operations.{oname}.calls")
         self.roots = []
@@ -71,12 +72,10 @@ class Simulation:
         else:
             self.source = ClosedSource(env, workload, picker, self._begin, streams, self.timeouts)
             self.source.on_timeout = self.recorder.timed_out
-        if scenario.uses_platforms:
-            from ..platforms.runtime import attach  # imported only by scenarios that use platforms
-
-            attach(self)
-        for extend in extensions or []:
-            extend(self)
+        if scenario.uses_platforms and not extensions:
+            raise ValueError("this scenario uses platform fields: pass extensions=simulator.platforms.extensions_for(scenario)")
+        self.extensions = build(self, extensions)
+        self.recorder.extensions = self.extensions
 
     def _begin(self, request: Request) -> None:
         self.recorder.started(request)
@@ -120,7 +119,7 @@ class Simulation:
         result = self.recorder.result(self.replication, scenario.duration_s)
         result.extras = {**copy.deepcopy(scenario.meta), **result.extras}
         result.wall_time_s = time.perf_counter() - started
-        result.events_scheduled = next(env._eid)
+        result.events_scheduled = events_scheduled(env)
         return result
 
 
@@ -131,6 +130,8 @@ def _index_sampler(rng: np.random.Generator) -> Callable[[int], int]:
     return pick
 
 
-def simulate(scenario: m.Scenario, replication: int = 0, progress: Progress | None = None, extensions: list[Extension] | None = None) -> ReplicationResult:
-    """Build and run one replication of ``scenario``."""
+def simulate(
+    scenario: m.Scenario, replication: int = 0, progress: Progress | None = None, extensions: Sequence[ExtensionFactory] = ()
+) -> ReplicationResult:
+    """Build and run one replication of ``scenario`` with the given extension factories."""
     return Simulation(scenario, replication, extensions).run(progress)

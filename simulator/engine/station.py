@@ -191,7 +191,7 @@ class Instance:
     def _after_cpu(self, visit: Visit) -> None:
         calls = visit.operation.calls
         if calls is None:
-            self._finish(visit)
+            self.finish(visit)
         else:
             calls.start(visit.request, _Resume(self, visit), self)
 
@@ -221,7 +221,7 @@ class Instance:
 
     # --- completion ----------------------------------------------------------------------------
 
-    def _finish(self, visit: Visit) -> None:
+    def finish(self, visit: Visit) -> None:
         """The operation is over: free the slot, admit the next waiting request, answer."""
         now = self.env._now
         self.system_area += (self.in_service + len(self.waiting)) * (now - self.system_t)
@@ -342,4 +342,4 @@ class _Resume:
             return  # the instance crashed while waiting on the call
         if not ok:
             visit.ok = False
-        self.instance._finish(visit)
+        self.instance.finish(visit)

@@ -111,7 +111,7 @@ def _show(summary, variant, results_table, load_lines, threshold_table) -> None:
 
 
 def _charts(run_dir) -> None:
-    from ..charts import draw_all
+    from ..report import draw_all
 
     draw_all(run_dir)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from ..engine.experiment import estimate
+from ..estimates import estimate
 from ..engine.histogram import new_hdr
 from ..engine.metrics import SUMMARY_PERCENTILES
 from .plan import LoadPlan, mean_rate, spike_events

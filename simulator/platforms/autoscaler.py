@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Generator
 
 from .lifecycle import PROVISIONING, READY, STARTING, Fleet
-from .spec import Autoscaling
+from ..scenario.platform import Autoscaling
 
 
 class Autoscaler:

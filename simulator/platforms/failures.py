@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from .defaults import DETECTION
+from ..scenario.platform_defaults import DETECTION
 from .lifecycle import READY, Fleet
-from .spec import Failure
+from ..scenario.platform import Failure
+from .versions import VersionedInstance
 
 
 class FailureInjector:
@@ -101,13 +102,13 @@ class FailureInjector:
         self.sim.mark("errors_start", service=fleet.name, error_rate=failure.error_rate)
         fleet.base.error_rate = failure.error_rate
         for inst in fleet.runtime.instances:
-            if hasattr(inst, "error_rate"):
+            if isinstance(inst, VersionedInstance):
                 inst.error_rate = failure.error_rate
 
         def end() -> None:
             fleet.base.error_rate = 0.0
             for inst in fleet.runtime.instances:
-                if hasattr(inst, "error_rate"):
+                if isinstance(inst, VersionedInstance):
                     inst.error_rate = 0.0
             self.sim.mark("errors_end", service=fleet.name)
 

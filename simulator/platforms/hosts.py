@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from .spec import Hosts
+from ..scenario.platform import Hosts
 
 
 class Host:

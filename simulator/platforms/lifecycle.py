@@ -20,8 +20,8 @@ import simpy
 
 from ..engine.service import ServiceRuntime
 from ..engine.station import Instance
-from .defaults import Platform
-from .spec import PHASES
+from ..scenario.platform_defaults import Platform
+from ..scenario.platform import PHASES
 from .startup import StartupModel
 from .versions import Version
 

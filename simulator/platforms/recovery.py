@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from .spec import Slo
+from ..scenario.platform import Slo
 
 
 def load_changes(scenario) -> list[tuple[float, float]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Generator
 
 from .lifecycle import READY, Fleet
-from .spec import Deployment
+from ..scenario.platform import Deployment
 from .versions import Version
 
 MIN_REQUESTS_FOR_ERROR_RATE = 20  #: New-version requests seen before its error ratio is trusted.

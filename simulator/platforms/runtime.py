@@ -1,7 +1,7 @@
 """Attach platforms and their controllers to a built simulation, and report what they measured.
 
-:func:`attach` is called by :class:`~simulator.engine.simulation.Simulation` for scenarios that use
-any platform field. It builds a :class:`~.lifecycle.Fleet` per service (services without a
+:func:`attach` is the extension factory (:mod:`simulator.engine.extension`) that
+:func:`simulator.platforms.extensions_for` returns for scenarios that use any platform field. It builds a :class:`~.lifecycle.Fleet` per service (services without a
 ``platform`` get an unbilled one with no start-up, so failures can still hit them), the host pool,
 autoscalers, rollouts and the failure injector, then adds time-series columns (instances by
 state) and the result blocks in ``extras``: ``platform``, ``cost``, ``availability``, ``recovery``,
@@ -10,9 +10,10 @@ state) and the result blocks in ``extras``: ``platform``, ``cost``, ``availabili
 
 from __future__ import annotations
 
+from ..engine.extension import Extension
 from .autoscaler import Autoscaler
 from .cost import cost_summary
-from .defaults import host_boot, resolve
+from ..scenario.platform_defaults import host_boot, resolve
 from .failures import FailureInjector
 from .hosts import HostPool
 from .lifecycle import FAILED, PROVISIONING, STARTING, STOPPING, Fleet
@@ -21,7 +22,7 @@ from .rollout import Rollout
 from .versions import Version, uniform_stream
 
 
-class Platforms:
+class Platforms(Extension):
     """Everything platform-related in one simulation."""
 
     def __init__(self, sim):
@@ -46,8 +47,6 @@ class Platforms:
         self.system_up_s = 0.0
         for fleet in self.fleets.values():
             fleet.on_change.append(self._system_changed)
-        sim.recorder.tick_hooks.append(self.tick)
-        sim.recorder.result_hooks.append(self.result)
 
     # --- availability of the whole system -------------------------------------------------------
 
@@ -59,7 +58,7 @@ class Platforms:
         self._system_t = max(self._system_t, now)
         self._down = sum(1 for f in self.fleets.values() if f.ready == 0)
 
-    # --- recorder hooks ---------------------------------------------------------------------------
+    # --- extension hooks ---------------------------------------------------------------------------
 
     def tick(self, row: dict, dt: float) -> None:
         for name, fleet in self.fleets.items():
@@ -106,9 +105,9 @@ class Platforms:
                 else:
                     extras.setdefault("rollout", {})[name] = block
         resilience: dict = {}
-        for where, step in getattr(sim.compiler, "resilient", []):
+        for where, step in sim.compiler.resilient:
             resilience[where] = {"attempts": step.attempts, "failures": step.failures}
-        for where, step in getattr(sim.compiler, "breakers", []):
+        for where, step in sim.compiler.breakers:
             resilience.setdefault(where, {}).update({"breaker_rejections": step.rejected, "breaker_opens": step.opened})
         if resilience:
             extras["resilience"] = resilience
@@ -117,6 +116,6 @@ class Platforms:
 
 
 def attach(sim) -> Platforms:
-    """Build the platform model on ``sim`` (called by the engine when the scenario uses it)."""
+    """Build the platform model on ``sim``: the extension factory (build hook) of this package."""
     sim.platforms = Platforms(sim)
     return sim.platforms

@@ -17,8 +17,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..distributions import Empirical
-from .defaults import Platform
-from .spec import PHASES
+from ..scenario.platform_defaults import Platform
+from ..scenario.platform import PHASES
 
 
 class StartupModel:

@@ -1,6 +1,6 @@
 """Reports: one self-contained HTML page and a Markdown summary built from run directories.
 
-:func:`build_report` is what ``archsim run`` (through :func:`simulator.charts.draw_all`) and
+:func:`build_report` is what ``archsim run`` (through :func:`draw_all`) and
 ``archsim report`` call: it loads the runs, draws every chart that has data, builds the trade-off
 scorecard and writes ``report.html`` and ``report.md`` beside a ``charts/`` folder.
 :mod:`.compare` holds the differences between two runs for ``archsim compare``.
@@ -17,7 +17,7 @@ from ..scorecard import build_scorecard
 from .html import render_html
 from .markdown import render_markdown
 
-__all__ = ["build_report", "report_title"]
+__all__ = ["build_report", "draw_all", "report_title"]
 
 
 def report_title(variants) -> str:
@@ -36,3 +36,14 @@ def build_report(run_dirs: list[Path], out_dir: Path) -> list[Path]:
     atomic_write(html_path, render_html(title, variants, card, charts))
     atomic_write(md_path, render_markdown(title, variants, card, charts, out_dir))  # mode: 0666 less the umask
     return charts + [html_path, md_path]
+
+
+def draw_all(run_dir: Path, *, report: bool = True) -> list[Path]:
+    """Charts into ``run_dir/charts`` and (if ``report``) ``report.html`` + ``report.md`` into ``run_dir``.
+
+    Called by ``archsim run`` after the run directory is written. Returns every file written.
+    """
+    run_dir = Path(run_dir)
+    if report:
+        return build_report([run_dir], run_dir)
+    return draw_charts(load_runs(run_dir), run_dir / CHARTS_DIR)

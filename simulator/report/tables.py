@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import formatting
 from ..charts.cost import mean_utilisation
 from ..results.rundata import Estimate, VariantRun
-from ..charts.sweeps import bottleneck_utilisation
+from ..results.families import bottleneck_utilisation
 from ..scorecard import Scorecard, star_text
 from ..scorecard.measures import Measure
 

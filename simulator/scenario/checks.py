@@ -182,7 +182,7 @@ def _check_host_fit(scenario: Scenario) -> Problem | None:
     """With ``hosts``, one instance of every service must fit on one host (cores and memory)."""
     if scenario.hosts is None:
         return None
-    from ..platforms.defaults import resolve
+    from .platform_defaults import resolve
 
     hosts = scenario.hosts
     for name, service in scenario.services.items():

@@ -1,6 +1,6 @@
 """Validation failures as the one-line scenario error: field paths, lines, and what is expected.
 
-Shared by the scenario loader and by :mod:`simulator.styles` (which validates the ``application``
+Shared by the scenario loader and by :mod:`simulator.scenario.styles` (which validates the ``application``
 and ``style`` sections itself): a field path is written ``services.api.calls[0]``, names and values
 the user wrote are escaped and shortened (:func:`simulator.suggest.shown`), a "did you mean" never
 suggests the name itself, and "(N more errors)" counts distinct fields.

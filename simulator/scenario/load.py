@@ -21,8 +21,8 @@ from ..suggest import did_you_mean, listing, quoted, shown
 from ..textfile import read_text
 from . import checks, document
 from .diagnostics import format_path, line_of, raise_validation
-from ..sweep.design import Point
-from ..sweep.design import points as sweep_points
+from .sweep import Point
+from .sweep import points as sweep_points
 from .model import Scenario
 
 Path_ = tuple[str | int, ...]
@@ -134,7 +134,7 @@ def _blame_flags(error: ScenarioError, flags: dict[str, str]) -> ScenarioError:
 def _validate(file: str, data: dict[str, Any], lines: dict[Path_, int], prefix: Path_ = ()) -> Scenario:
     if "application" in data or "style" in data:
         # An application described once plus a style: compile it into services and classes.
-        from ..styles import expand_styles
+        from .styles import expand_styles
 
         data = expand_styles(data, file, lines)
     try:

@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Field, model_validator
 
 from ..distributions import ZERO, Distribution
-from ..platforms import spec as platform_spec
+from . import platform as platform_spec
 from ..strict import Strict
-from ..sweep.design import Sweep
+from .sweep import Sweep
 from ..units import parse_duration, parse_rate
 from .http import HttpRequest
 from .slo import Slo as Thresholds

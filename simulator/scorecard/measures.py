@@ -13,8 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from ..results.rundata import Estimate, VariantRun
-from ..charts.scalability import scalability_sweeps
-from ..charts.sweeps import max_sustainable_throughput, over_replications
+from ..results.families import max_sustainable_throughput, over_replications, scalability_sweeps
 
 RECOVERY_FACTOR = 2.0  #: After a spike, the SLO is p95 within this multiple of the pre-spike p95.
 USL_EFFICIENCY_AT = 8  #: Instances at which USL scaling efficiency is compared.

@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from ..engine.experiment import run_replication
+from ..platforms import extensions_for
 from ..engine.metrics import ReplicationResult
 from ..errors import ArchsimError, EnvironmentProblem
 from .tasks import Task, run_task
@@ -60,7 +61,7 @@ class InlineExecutor:
         for task in tasks:
             duration = task.scenario.duration_s
             progress = (lambda t, d=duration: partial(min(t / d, 1.0))) if partial else None
-            yield task, run_replication(task.scenario, task.replication, progress)
+            yield task, run_replication(task.scenario, task.replication, progress, extensions_for(task.scenario))
 
     def describe(self) -> dict[str, Any]:
         return {"executor": self.name, "workers": 1}

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..results.rundir import atomic_write
 from ..scenario.load import Variant
-from .design import Sweep
+from ..scenario.sweep import Sweep
 
 TABLE_CSV = "sweep.csv"
 TABLE_PARQUET = "sweep.parquet"

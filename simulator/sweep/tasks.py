@@ -21,6 +21,7 @@ from typing import Any
 
 from ..engine.experiment import run_replication
 from ..engine.metrics import ReplicationResult
+from ..platforms import extensions_for
 from ..scenario.load import Variant
 from ..scenario.model import Scenario
 
@@ -60,8 +61,9 @@ def plan(variants: list[Variant]) -> list[Task]:
 
 
 def run_task(task: Task) -> ReplicationResult:
-    """Run one task (in whatever process or machine the executor chose)."""
-    return run_replication(task.scenario, task.replication)
+    """Run one task (in whatever process or machine the executor chose), with the extensions its
+    scenario needs (chosen here, in the worker, so nothing but the task is sent)."""
+    return run_replication(task.scenario, task.replication, extensions=extensions_for(task.scenario))
 
 
 def result_to_json(result: ReplicationResult) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from simulator.deploy import images
-from simulator.platforms.spec import StartupProfile
+from simulator.scenario.platform import StartupProfile
 from simulator.probe.container import PROJECT
 
 pytestmark = pytest.mark.containers

@@ -1,7 +1,7 @@
 """Service-based and microkernel are built the way the simulator models them, not only answering.
 
 - Service-based: placing an order at ``ordering`` reads the cart and the catalog from
-  ``storefront`` over HTTP (the cross-domain calls of ``simulator/styles/service_based.py``) and
+  ``storefront`` over HTTP (the cross-domain calls of ``simulator/scenario/styles/service_based.py``) and
   reserves, charges and notifies in-process; both use one database.
 - Microkernel: one core process whose inventory, payments and notifications are plug-ins,
   each called once per order through the registry.

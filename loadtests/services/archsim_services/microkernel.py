@@ -1,6 +1,6 @@
 """Microkernel: a core system (catalog, carts, orders) with plug-ins called through a registry.
 
-One process, one shared PostgreSQL database, as :mod:`simulator.styles.microkernel` models it: the
+One process, one shared PostgreSQL database, as :mod:`simulator.scenario.styles.microkernel` models it: the
 core capabilities are the ones a request starts in (browse, add to cart, place an order, read an
 order) and call each other in-process; inventory, payments and notifications are plug-ins, loaded
 at start-up from the modules in ``ARCHSIM_PLUGINS`` and called only through the plug-in registry

@@ -4,7 +4,7 @@
 ``catalog,carts`` for the storefront, ``orders,inventory,payments,notifications`` for ordering).
 Inside a domain service capabilities call each other in-process; a capability of another domain
 is reached over HTTP at ``ARCHSIM_<CAPABILITY>_URL`` (the same clients microservices use). Every
-domain service uses the one shared database, as :mod:`simulator.styles.service_based` models it:
+domain service uses the one shared database, as :mod:`simulator.scenario.styles.service_based` models it:
 so placing an order in ``ordering`` reads the cart and the catalog from ``storefront`` over the
 network and reserves, charges and notifies in-process.
 """

@@ -6,7 +6,7 @@ services (the shared database). The core never imports a plug-in: :meth:`Registr
 the modules named in ``ARCHSIM_PLUGINS`` at start-up, checks each one's contract against
 :data:`CONTRACTS`, and the core calls them only through :meth:`Registry.call` with plain
 messages (dicts in, dicts out), which is the contract boundary: a lookup in the registry, then
-the plug-in's adapter from message to domain call and back. :mod:`simulator.styles.microkernel`
+the plug-in's adapter from message to domain call and back. :mod:`simulator.scenario.styles.microkernel`
 models that boundary as ``style.microkernel.plugin_call`` of CPU per call.
 """
 

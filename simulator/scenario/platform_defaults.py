@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..distributions import Deterministic, Distribution, LogNormal, Uniform
-from .spec import PHASES, Hosts, PlatformSettings, ServicePlatform, StartupProfile
+from .platform import PHASES, Hosts, PlatformSettings, ServicePlatform, StartupProfile
 
 NONE = Deterministic(value=0.0)
 APP_INIT = Deterministic(value=2.0)  # assumption: a small web application; replace with a measurement

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from ..distributions import Distribution
-from ..errors import ScenarioError
-from ..scenario.diagnostics import format_path, line_of
-from ..suggest import did_you_mean, listing
+from ...distributions import Distribution
+from ...errors import ScenarioError
+from ..diagnostics import format_path, line_of
+from ...suggest import did_you_mean, listing
 from .model import Application, CapabilityOperation, Deployable, Style
 
 Path_ = tuple[str | int, ...]

@@ -13,7 +13,7 @@ service (connected components of "used by the same request"), so no request cros
 
 from __future__ import annotations
 
-from ..suggest import did_you_mean, listing
+from ...suggest import did_you_mean, listing
 
 from .building import Build, synchronous_layout
 

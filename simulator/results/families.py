@@ -8,8 +8,9 @@ are removed. Run directories of the same scenario therefore join up too, so a sw
 several ``archsim run --set workload.rate=...`` calls. Measured runs have no resolved scenario:
 their variants form one sweep per scenario name and style.
 
-Also here: the bottleneck estimate of the most a variant can carry, used by the scalability
-chart and the scorecard.
+Also here: the bottleneck estimate of the most a variant can carry, and the Universal
+Scalability Law fitted to each sweep over instance counts; used by the charts, the scorecard and
+the report, which is why they live below all three.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import statistics
+import warnings
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from ..results.rundata import Estimate, VariantRun
+import numpy as np
+
+from ..estimates import estimate
+from .rundata import Estimate, VariantRun
 
 RATE_FIELDS = ("rate", "users", "profile", "spikes")  #: Workload fields that set the offered load.
 
@@ -71,17 +76,12 @@ def bottleneck_utilisation(variant: VariantRun) -> tuple[str, float] | None:
 
 
 def over_replications(values: list[float]) -> Estimate | None:
-    """Mean and 95% Student-t half-width of per-replication values (None if there are none)."""
-    from scipy.special import stdtrit
-
+    """Mean and 95% Student-t half-width of per-replication values (None if none is finite)."""
     clean = [v for v in values if math.isfinite(v)]
     if not clean:
         return None
-    mean = statistics.fmean(clean)
-    if len(clean) < 2:
-        return Estimate(mean, None, tuple(clean))
-    half = float(stdtrit(len(clean) - 1, 0.975)) * statistics.stdev(clean) / math.sqrt(len(clean))
-    return Estimate(mean, half, tuple(clean))
+    summary = estimate(clean)
+    return Estimate(summary["mean"], summary["ci95"], tuple(clean))
 
 
 def max_sustainable_throughput(variant: VariantRun) -> Estimate | None:
@@ -123,3 +123,74 @@ def varying_services(family: list[VariantRun]) -> list[str]:
             if count is not None:
                 names[name].add(round(count.mean, 3))
     return [name for name, counts in names.items() if len(counts) > 1]
+
+
+# --- scalability: the Universal Scalability Law over instance counts --------------------------------
+
+MIN_POINTS = 3  #: Three parameters need at least three instance counts.
+
+
+def usl(n, lam: float, sigma: float, kappa: float):
+    """Universal Scalability Law: capacity of ``n`` instances."""
+    n = np.asarray(n, dtype=float)
+    return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
+
+
+@dataclass(frozen=True)
+class UslFit:
+    """A fitted USL curve and the points it was fitted to."""
+
+    lam: float  #: Throughput of one instance (requests/s).
+    sigma: float  #: Contention coefficient.
+    kappa: float  #: Coherency coefficient.
+    instances: tuple[float, ...]
+    throughput: tuple[float, ...]
+
+    @property
+    def peak_instances(self) -> float | None:
+        """N* = √((1 − σ)/κ), where capacity peaks; None when κ is 0 (no retrograde region)."""
+        return math.sqrt((1 - self.sigma) / self.kappa) if self.kappa > 1e-12 else None
+
+    def efficiency(self, n: float) -> float:
+        """X(n) / (n X(1)): 1 is linear scaling."""
+        return float(1 / (1 + self.sigma * (n - 1) + self.kappa * n * (n - 1)))
+
+
+def fit_usl(instances: list[float], throughput: list[float]) -> UslFit | None:
+    """Least-squares USL fit; None with fewer than three distinct instance counts or no convergence."""
+    from scipy.optimize import curve_fit
+
+    if len(set(instances)) < MIN_POINTS:
+        return None
+    n = np.asarray(instances, float)
+    x = np.asarray(throughput, float)
+    lam0 = float(np.max(x[n == n.min()]) / n.min())
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            params, _ = curve_fit(usl, n, x, p0=[lam0, 0.01, 0.0001], bounds=([0, 0, 0], [np.inf, 1, 1]), maxfev=20000)
+    except (RuntimeError, ValueError):
+        return None
+    return UslFit(float(params[0]), float(params[1]), float(params[2]), tuple(instances), tuple(throughput))
+
+
+def scalability_sweeps(variants: list[VariantRun]) -> list[tuple[str, list[VariantRun], UslFit]]:
+    """(label, variants, fit) for each sweep over instance counts that can be fitted."""
+    out = []
+    for family in families(variants, instances=True):
+        services = varying_services(family)
+        if not services:
+            continue
+        best: dict[float, float] = {}
+        members = []
+        for variant in family:
+            n = total_instances(variant, services)
+            capacity = max_sustainable_throughput(variant)
+            if n is None or capacity is None:
+                continue
+            best[n] = max(best.get(n, 0.0), capacity.mean)
+            members.append(variant)
+        fit = fit_usl(list(best), [best[n] for n in best])
+        if fit is not None:
+            out.append((family_label(members) + f" ({'+'.join(services)})", members, fit))
+    return out

@@ -4,7 +4,7 @@ These are pydantic sections of :class:`simulator.scenario.model.Scenario` and ``
 here so the scenario model stays a short description of the core format. Every field is optional
 and validated; unknown keys are errors (the loader turns them into one line naming the field).
 
-Platform settings come in layers: the built-in defaults of a kind (:mod:`.defaults`), the
+Platform settings come in layers: the built-in defaults of a kind (:mod:`.platform_defaults`), the
 scenario's ``platforms.<kind>`` catalog entry, then the service's own ``platform:`` mapping. A
 field left out (``None``) is taken from the layer below.
 """

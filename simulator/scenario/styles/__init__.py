@@ -18,10 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..distributions import Deterministic
-from ..errors import ScenarioError
-from ..scenario.diagnostics import line_of, raise_validation, vocabulary
-from ..suggest import did_you_mean, listing, quoted
+from ...distributions import Deterministic
+from ...errors import ScenarioError
+from ..diagnostics import line_of, raise_validation, vocabulary
+from ...suggest import did_you_mean, listing, quoted
 from . import event_driven, microkernel, microservices, monolith, service_based, space_based
 from .building import Build
 from .model import KINDS, StyledDocument
@@ -132,7 +132,7 @@ def _mix(data: dict[str, Any], doc: StyledDocument) -> dict[str, float]:
 
 
 def _mean_latency(latency: Any) -> float:
-    from ..scenario.model import Network
+    from ..model import Network
 
     try:
         return Network.model_validate({"latency": latency}).latency.mean

@@ -20,7 +20,7 @@ the capabilities of those steps as consumers.
 
 from __future__ import annotations
 
-from ..suggest import did_you_mean, listing
+from ...suggest import did_you_mean, listing
 
 from .building import Build, Hops, call, data_steps, dist, work
 

@@ -12,7 +12,7 @@ points); the others are plug-ins.
 
 from __future__ import annotations
 
-from ..suggest import did_you_mean, listing
+from ...suggest import did_you_mean, listing
 
 from .building import Build, synchronous_layout
 

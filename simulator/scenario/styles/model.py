@@ -16,10 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field
 
-from ..distributions import Deterministic, Distribution, Exponential
-from ..platforms.spec import Deployment, ServicePlatformField
-from ..scenario.model import Seconds
-from ..strict import Strict
+from ...distributions import Deterministic, Distribution, Exponential
+from ..platform import Deployment, ServicePlatformField
+from ..model import Seconds
+from ...strict import Strict
 
 #: The style kinds, in the order the issue lists them (the four of the mission first).
 KINDS = ("monolith", "microservices", "event-driven", "space-based", "service-based", "microkernel")

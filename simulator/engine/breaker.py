@@ -7,16 +7,17 @@ the load retries would otherwise pile on it). Then it is half-open: one trial ca
 still fail fast); its success closes the breaker, its failure opens it again.
 
 It wraps each attempt of a call (inside the retries), as resilience libraries usually place it, so
-retries against an open breaker fail fast too.
+retries against an open breaker fail fast too. It is a call-graph step like retries and timeouts,
+so the compiler builds it; its counts are reported by the platform extension (``extras.resilience``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..engine.callgraph import Step
-from ..engine.station import Continuation
-from .spec import CircuitBreaker
+from .callgraph import Step
+from .station import Continuation
+from ..scenario.platform import CircuitBreaker
 
 CLOSED, OPEN, HALF_OPEN = 0, 1, 2
 
@@ -44,7 +45,7 @@ class CircuitBreakerStep(Step):
         self.opened = 0  #: Times the breaker opened.
 
     def start(self, request: Any, k: Continuation, instance: Any) -> None:
-        now = self.env._now
+        now = self.env.now
         if self.state == OPEN:
             if now < self.open_until:
                 self.rejected += 1
@@ -61,7 +62,7 @@ class CircuitBreakerStep(Step):
         self.inner.start(request, _Outcome(self, k), instance)
 
     def record(self, ok: bool) -> None:
-        now = self.env._now
+        now = self.env.now
         if self.state == HALF_OPEN:
             if ok:
                 self.state = CLOSED
