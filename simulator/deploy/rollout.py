@@ -106,8 +106,10 @@ def build_release(engine: Engine, version: str, *, fails_readiness: bool = False
     tag = release_tag(version)
     folder = loadtests_dir()
     build_args = {"APP_IMAGE": topologies.APP_IMAGE, "VERSION": version, "FAIL_READINESS": "1" if fails_readiness else ""}
-    engine.call(*engine.build_argv(tag=tag, containerfile=str(folder / RELEASE_CONTAINERFILE), context=str(folder),
-                                   build_args=build_args)[1:], timeout_s=300)
+    argv = engine.build_argv(tag=tag, containerfile=str(folder / RELEASE_CONTAINERFILE), context=str(folder),
+                             build_args=build_args)
+    # no cache: Podman 4.3 reuses an ENV layer built with other ARG values (a "bad" release came out as "v2")
+    engine.call("build", "--no-cache", *argv[2:], timeout_s=300)
     log(f"built {tag}{' (fails readiness)' if fails_readiness else ''}")
     return tag
 
@@ -311,7 +313,7 @@ def _step(deployment: _Deployment, record: Record, action: str, replica: Replica
     record.min_serving = min(record.min_serving, step.serving)
     by_image = ", ".join(f"{image.rsplit(':', 1)[-1]}: {n}" for image, n in counts.items())
     deployment.log(f"{step.at} +{t_s:7.2f}s {action:9} {replica.name} ({replica.image.rsplit(':', 1)[-1]})  "
-                   f"[{by_image}; serving {step.serving}]")
+                   f"| {by_image} | serving {step.serving}")
 
 
 def _parse(spec: str) -> list[tuple[str, list[str]]]:
