@@ -344,6 +344,7 @@ def under_load(engine: Engine, style: str, to_image: str, scenario: Path, *, pro
     """
     import threading
 
+    from simulator.engine.experiment import estimate
     from simulator.loadtest import run_load_test
 
     from .lifecycle import running
@@ -375,7 +376,7 @@ def under_load(engine: Engine, style: str, to_image: str, scenario: Path, *, pro
     summary_path = measured.run_dir / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     block = summary["variants"][measured.variant]
-    block.setdefault("extras", {})["rollout"] = {  # the keys of the simulation's extras.rollout
+    figures = {  # the keys of the simulation's extras.rollout
         "duration_s": record.duration_s,
         "completed": 1 if record.outcome == "complete" else 0,
         "rolled_back": 1 if record.outcome == "rolled_back" else 0,
@@ -384,6 +385,7 @@ def under_load(engine: Engine, style: str, to_image: str, scenario: Path, *, pro
         "replicas": record.replicas,
         "capacity_dip": record.replicas - record.min_serving,
     }
+    block.setdefault("extras", {})["rollout"] = {key: estimate([float(value)]) for key, value in figures.items()}
     summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return record, measured.run_dir
 
