@@ -254,6 +254,11 @@ def rollout(engine: Engine, style: str, to_image: str, *, project: str | None = 
     return record
 
 
+def replicas(engine: Engine, style: str, project: str | None = None) -> list[Replica]:
+    """The replicas of ``style``'s rolled group in ``project``, with the image each runs."""
+    return _Deployment(engine, style, projects.current(project), print).replicas
+
+
 def rollback(engine: Engine, style: str, *, project: str | None = None, **options) -> Record:
     """Roll the group back to the image it ran before the last rollout (from the project's state file)."""
     name = projects.current(project)
