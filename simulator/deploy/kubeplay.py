@@ -10,7 +10,10 @@ their containers, ``args``, ``env``, resource limits, the security context and M
   a list of upstreams gets one entry per pod, so the gateway does the balancing a Service would.
 - **Namespaces.** Pod names are global on the host: every Deployment gets a ``prefix`` so that
   two plays (or a user's own) never collide.
-- **No ingress or NodePort.** The entry Deployment's port gets ``hostPort`` on ``127.0.0.1``.
+- **containerPort is published.** Podman 4.3 binds a ``containerPort`` without ``hostPort`` to
+  the same port on every host address, so a Deployment's second pod fails ("address already in
+  use") and every pod would be reachable from outside. Only the entry Deployment keeps its port,
+  with ``hostPort`` on ``127.0.0.1``; the others lose ``ports`` (informational in Kubernetes).
 - **readinessProbe** is not turned into anything (only liveness probes become health checks): wait
   for the entry point's ``/health`` instead.
 - The infra (pause) container is built locally from the ``catatonit`` binary when no registry is
@@ -41,6 +44,7 @@ def for_podman(manifest: str, prefix: str, entry: str, host_port: int) -> str:
                 return match.group(0)
             return ",".join(f"{scheme}{pod}:{port}" for pod in pods[name])
         value = re.sub(r"(http://)([a-z0-9-]+):(\d+)", hosts, value)
+        value = ";".join(",".join(dict.fromkeys(part.split(","))) for part in value.split(";"))  # one entry per pod
         return re.sub(r"(@)([a-z0-9-]+):(\d+)", lambda m: f"@{pods[m.group(2)][0]}:{m.group(3)}" if m.group(2) in pods else m.group(0), value)
 
     for deployment in deployments:
@@ -52,4 +56,6 @@ def for_podman(manifest: str, prefix: str, entry: str, host_port: int) -> str:
             if name == entry:
                 for port in container["ports"]:
                     port.update({"hostPort": host_port, "hostIP": "127.0.0.1"})
+            else:
+                container.pop("ports", None)
     return yaml.safe_dump_all(deployments, sort_keys=False)
