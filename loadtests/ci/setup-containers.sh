@@ -14,7 +14,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-packages=(podman runc netavark aardvark-dns iptables debootstrap uidmap slirp4netns fuse-overlayfs)
+packages=(podman runc netavark aardvark-dns iptables debootstrap uidmap slirp4netns fuse-overlayfs catatonit)  # catatonit: kube play builds its pause image from it
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -44,7 +44,7 @@ def for_podman(manifest: str, prefix: str, entry: str, host_port: int) -> str:
                 return match.group(0)
             return ",".join(f"{scheme}{pod}:{port}" for pod in pods[name])
         value = re.sub(r"(http://)([a-z0-9-]+):(\d+)", hosts, value)
-        value = ";".join(",".join(dict.fromkeys(part.split(","))) for part in value.split(";"))  # one entry per pod
+        value = ";".join(_unique_urls(part) for part in value.split(";"))  # one entry per pod
         return re.sub(r"(@)([a-z0-9-]+):(\d+)", lambda m: f"@{pods[m.group(2)][0]}:{m.group(3)}" if m.group(2) in pods else m.group(0), value)
 
     for deployment in deployments:
@@ -59,3 +59,9 @@ def for_podman(manifest: str, prefix: str, entry: str, host_port: int) -> str:
             else:
                 container.pop("ports", None)
     return yaml.safe_dump_all(deployments, sort_keys=False)
+
+
+def _unique_urls(route: str) -> str:
+    """``/=a,b,a`` -> ``/=a,b`` (a route's prefix stays before its first ``=``)."""
+    prefix, separator, urls = route.rpartition("=") if "=http" in route else ("", "", route)
+    return prefix + separator + ",".join(dict.fromkeys(urls.split(",")))

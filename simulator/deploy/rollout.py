@@ -383,7 +383,7 @@ def under_load(engine: Engine, style: str, to_image: str, scenario: Path, *, pro
     block = summary["variants"][measured.variant]
     figures = {  # the keys of the simulation's extras.rollout
         "duration_s": record.duration_s,
-        "completed": 1 if record.outcome == "complete" else 0,
+        "completed": 0 if record.outcome == "paused" else 1,  # ended, as in the simulation (a rollback ends it too)
         "rolled_back": 1 if record.outcome == "rolled_back" else 0,
         "errors": _errors_during(measured.run_dir / "timeseries.csv", warmup_s, warmup_s + record.duration_s),
         "min_ready": record.min_serving,
