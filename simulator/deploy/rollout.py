@@ -248,7 +248,7 @@ def rollout(engine: Engine, style: str, to_image: str, *, project: str | None = 
         outcome = "rolled_back"
     record.outcome = outcome
     record.duration_s = round(time.monotonic() - deployment.started, 3)
-    if outcome != "rolled_back":
+    if outcome != "rolled_back" and from_image != to_image:  # a rollout to the image already running changes nothing
         _write_state(name, style, {"image": to_image, "previous": from_image, "status": outcome, "group": deployment.group})
     log(f"rollout {outcome} in {record.duration_s:.1f} s; fewest replicas serving: {record.min_serving}")
     return record
