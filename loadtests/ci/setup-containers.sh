@@ -10,7 +10,8 @@ set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
 require_root setup-containers.sh
-install_missing podman runc netavark aardvark-dns iptables debootstrap uidmap slirp4netns fuse-overlayfs
+# catatonit: kube play builds its pause image from it
+install_missing podman runc netavark aardvark-dns iptables debootstrap uidmap slirp4netns fuse-overlayfs catatonit
 
 mkdir -p /etc/containers
 conf=/etc/containers/containers.conf

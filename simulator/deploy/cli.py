@@ -12,6 +12,7 @@ from rich.table import Table
 from simulator.errors import ArchsimError
 
 from . import images, lifecycle, manifests
+from . import rollout as rollouts
 from . import project as projects
 from . import topology as topologies
 from .engine import detect
@@ -115,6 +116,92 @@ def down(project: str = ProjectOption, engine: str = EngineOption) -> None:
     except ArchsimError as error:
         _fail(error)
     console.print(f"removed {removed} container(s) of project {name}" if removed else f"nothing to remove in project {name}")
+
+
+@app.command()
+def release(
+    version: str = typer.Argument(..., help="Version name; the image is tagged localhost/archsim-app:VERSION."),
+    fails_readiness: bool = typer.Option(False, "--fails-readiness", help="A bad release: its /health never answers 200."),
+    engine: str = EngineOption,
+) -> None:
+    """Build a release of the app image for 'deploy rollout': one layer naming the version (X-Archsim-Version header)."""
+    try:
+        chosen = detect(engine)
+        images.build_all(chosen, log=_log)
+        rollouts.build_release(chosen, version, fails_readiness=fails_readiness, log=_log)
+    except ArchsimError as error:
+        _fail(error)
+
+
+def _rollout_options(max_surge: int, max_unavailable: int, progress_deadline: float, drain: float) -> dict:
+    return {"max_surge": max_surge, "max_unavailable": max_unavailable, "progress_deadline_s": progress_deadline,
+            "drain_s": drain, "log": _log}
+
+
+MaxSurgeOption = typer.Option(1, "--max-surge", help="Replicas above the desired count while rolling (Kubernetes maxSurge).")
+MaxUnavailableOption = typer.Option(0, "--max-unavailable", help="Replicas below the desired count while rolling (maxUnavailable).")
+DeadlineOption = typer.Option(60.0, "--progress-deadline", help="Seconds a new replica may take to pass readiness before the rollout is rolled back.")
+DrainOption = typer.Option(2.0, "--drain", help="Seconds an old replica keeps serving its requests in flight after leaving the gateway's routes.")
+OutOption = typer.Option(None, "--out", help="Write the steps as JSON here (with --under-load: also rollout.json in the run directory).")
+
+
+@app.command()
+def rollout(
+    style: str = typer.Argument(..., help=f"One of: {', '.join(rollouts.ROLLED_GROUPS)} (deployed with --replicas 2 or more)."),
+    to: str = typer.Option(..., "--to", help="Image to roll out, e.g. localhost/archsim-app:v2 (see 'deploy release')."),
+    max_surge: int = MaxSurgeOption,
+    max_unavailable: int = MaxUnavailableOption,
+    pause_after: int | None = typer.Option(None, "--pause-after", help="Pause after this many replicas were replaced; the same command again resumes."),
+    progress_deadline: float = DeadlineOption,
+    drain: float = DrainOption,
+    under_load: Path | None = typer.Option(None, "--under-load", help="Scenario to load the deployment with (archsim loadtest) while rolling."),
+    rate: float | None = typer.Option(None, "--rate", help="With --under-load: open-model rate in requests/s."),
+    load_duration: float = typer.Option(90.0, "--load-duration", help="With --under-load: seconds of load (the rollout starts after the warm-up)."),
+    load_out: Path | None = typer.Option(None, "--load-out", help="With --under-load: the measured run directory."),
+    out: Path | None = OutOption,
+    project: str = ProjectOption,
+    engine: str = EngineOption,
+) -> None:
+    """Replace STYLE's replicas with another image one step at a time, with readiness checks, like a Deployment."""
+    try:
+        name = projects.validated(project)
+        chosen = detect(engine)
+        options = _rollout_options(max_surge, max_unavailable, progress_deadline, drain)
+        if under_load is None:
+            record = rollouts.rollout(chosen, style, to, project=name, pause_after=pause_after, **options)
+        else:
+            record, run_dir = rollouts.under_load(chosen, style, to, under_load, project=name, pause_after=pause_after,
+                                                  rate_per_s=rate, duration_s=load_duration, out=load_out, **options)
+            console.print(f"measured run: {run_dir}", soft_wrap=True, highlight=False)
+    except ArchsimError as error:
+        _fail(error)
+    if out is not None:
+        console.print(f"steps: {record.write(out)}", soft_wrap=True, highlight=False)
+    if record.outcome == "rolled_back":
+        raise typer.Exit(1)
+
+
+@app.command()
+def rollback(
+    style: str = typer.Argument(..., help=f"One of: {', '.join(rollouts.ROLLED_GROUPS)}."),
+    max_surge: int = MaxSurgeOption,
+    max_unavailable: int = MaxUnavailableOption,
+    progress_deadline: float = DeadlineOption,
+    drain: float = DrainOption,
+    out: Path | None = OutOption,
+    project: str = ProjectOption,
+    engine: str = EngineOption,
+) -> None:
+    """Roll STYLE back to the image it ran before the last rollout (recorded in the project's state)."""
+    try:
+        record = rollouts.rollback(detect(engine), style, project=projects.validated(project),
+                                   **_rollout_options(max_surge, max_unavailable, progress_deadline, drain))
+    except ArchsimError as error:
+        _fail(error)
+    if out is not None:
+        console.print(f"steps: {record.write(out)}", soft_wrap=True, highlight=False)
+    if record.outcome == "rolled_back":
+        raise typer.Exit(1)
 
 
 @app.command("manifests")

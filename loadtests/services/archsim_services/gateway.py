@@ -8,14 +8,21 @@ on the processing unit that holds them while replication catches up).
 
 ``/health`` is deep: it answers 200 only when every upstream does, so "the gateway is healthy"
 means "the deployment is ready".
+
+On SIGHUP the gateway reloads its routes from ``ARCHSIM_UPSTREAMS_FILE`` (default
+``/tmp/archsim-upstreams``, same format), as ``nginx -s reload`` does: requests in flight finish
+on the upstream they started on, new ones use the new table. ``archsim deploy rollout`` writes the
+file and sends the signal to add a replica once it is ready and to take one out before it stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import re
+import signal
 import zlib
 
 import aiohttp
@@ -30,6 +37,10 @@ OPERATIONS = [
     ("POST", re.compile(r"^/carts/[^/]+/order$"), "place_order"),
     ("GET", re.compile(r"^/orders/[^/]+$"), "order_status"),
 ]  #: The public API's operations, for the gateway's own metrics.
+
+UPSTREAMS_FILE = "/tmp/archsim-upstreams"  #: Default of ``ARCHSIM_UPSTREAMS_FILE``, read on SIGHUP.
+
+log = logging.getLogger("archsim.gateway")
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
 
@@ -63,7 +74,21 @@ def build_app() -> web.Application:
     table = [Route(prefix, urls, sticky) for prefix, urls in settings.upstreams()]
     session_holder: dict[str, aiohttp.ClientSession] = {}
 
+    def reload() -> None:
+        path = os.environ.get("ARCHSIM_UPSTREAMS_FILE", UPSTREAMS_FILE)
+        try:
+            with open(path, encoding="utf-8") as spec:
+                routes = settings.parse_upstreams(spec.read())
+        except OSError as error:
+            log.warning("SIGHUP: routes kept, %s unreadable: %s", path, error)
+            return
+        if not routes or not all(urls for _, urls in routes):
+            log.warning("SIGHUP: routes kept, %s names a route without upstreams", path)
+            return
+        table[:] = [Route(prefix, urls, sticky) for prefix, urls in routes]  # one assignment: no request sees half
+
     async def lifecycle(app: web.Application):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
         connector = aiohttp.TCPConnector(limit=512, ttl_dns_cache=300)
         session_holder["session"] = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=30), auto_decompress=False

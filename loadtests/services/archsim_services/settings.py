@@ -35,8 +35,13 @@ def service_urls(capability: str) -> list[str]:
 
 def upstreams() -> list[tuple[str, list[str]]]:
     """Gateway routes (``ARCHSIM_UPSTREAMS``): ``prefix=url,url;prefix=url``, most specific first."""
+    return parse_upstreams(os.environ.get("ARCHSIM_UPSTREAMS", ""))
+
+
+def parse_upstreams(spec: str) -> list[tuple[str, list[str]]]:
+    """Routes from ``prefix=url,url;prefix=url`` (the format of ``ARCHSIM_UPSTREAMS``)."""
     routes = []
-    for entry in filter(None, os.environ.get("ARCHSIM_UPSTREAMS", "").split(";")):
+    for entry in filter(None, spec.strip().split(";")):
         prefix, _, urls = entry.partition("=")
         routes.append((prefix.strip(), [u.strip().rstrip("/") for u in urls.split(",") if u.strip()]))
     return routes

@@ -21,6 +21,7 @@ from .cpu import Metered
 from .domain import NotFound
 
 CPU_HEADER = "X-CPU-Time-Ms"  #: Response header: CPU milliseconds this service spent on the request.
+VERSION_HEADER = "X-Archsim-Version"  #: Response header: the release this replica runs (``ARCHSIM_VERSION``).
 
 log = logging.getLogger("archsim")
 
@@ -50,6 +51,7 @@ class OperationMetrics:
             "service": self.service,
             "uptime_s": round(time.time() - self.started_s, 3),
             "process_cpu_s": round(time.process_time(), 6),
+            "version": os.environ.get("ARCHSIM_VERSION", ""),
             "operations": {
                 name: {
                     "requests": count,
@@ -104,11 +106,16 @@ def create_app(service: str) -> web.Application:
             if operation not in ("health", "metrics"):
                 metrics.record(operation, meter.cpu_s, failed)
         response.headers[CPU_HEADER] = f"{meter.cpu_s * 1000.0:.3f}"
+        if version:
+            response.headers.setdefault(VERSION_HEADER, version)  # a gateway passes its upstream's on
         return response
 
+    version = os.environ.get("ARCHSIM_VERSION", "")
     app = web.Application(middlewares=[metered])
     app["metrics"] = metrics
     app["checks"] = []  # async callables raising when a dependency is unavailable
+    if os.environ.get("ARCHSIM_FAIL_READINESS"):
+        app["checks"].append(_never_ready)
 
     async def health(request: web.Request) -> web.Response:
         problems = []
@@ -128,6 +135,11 @@ def create_app(service: str) -> web.Application:
     app.router.add_get("/health", health, name="health")
     app.router.add_get("/metrics", metrics_endpoint, name="metrics")
     return app
+
+
+async def _never_ready() -> None:
+    """The readiness check of a release built to fail it (``ARCHSIM_FAIL_READINESS``), for rollout tests."""
+    raise RuntimeError("this release is built to fail readiness (ARCHSIM_FAIL_READINESS)")
 
 
 def serve(app: web.Application) -> None:
