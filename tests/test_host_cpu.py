@@ -190,3 +190,32 @@ def test_bad_shared_cpu_fields_are_one_line(tmp_path, hosts, expected):
     assert "\n" not in str(caught.value) and expected in str(caught.value)
     run = subprocess.run([sys.executable, "-m", "simulator.cli", "validate", str(path)], capture_output=True, text=True)
     assert run.returncode == 2 and expected in run.stderr
+
+
+# --- the calibrated scenario ------------------------------------------------------------------------
+
+
+def test_a_calibration_from_containers_puts_every_tier_and_the_generator_on_the_machines_cores(tmp_path):
+    from simulator.calibration.estimate import Fitted
+    from simulator.calibration.observations import ClassFigures, Observation
+    from simulator.calibration.parameters import ModelParameters
+    from simulator.calibration.structure import GENERATOR_TIER, Tier, app_and_database, shared_host
+    from simulator.calibration.writer import ScenarioSettings, render
+
+    structure = app_and_database("monolith", {"browse": 1}, app=Tier("monolith", 1, 1, 256, 1.0), database=Tier("db", 1, 1, 8, 0.5))
+    known = Fitted(0.002, 0.0001, "test")
+    parameters = ModelParameters({("monolith", "browse"): known, ("db", "query"): known}, {}, Fitted(0.0005, None, "test"))
+    # the generator used 0.04 and 0.08 cores at 100/s and 200/s: 0.4 ms per request
+    runs = [Observation("20%", 0, rate, 60.0, {"browse": ClassFigures(rate, 0.01)}, {GENERATOR_TIER: cores})
+            for rate, cores in ((100.0, 0.04), (200.0, 0.08))]
+    host = shared_host({"host_cores": 2}, runs)
+    assert (host.cores, host.generator_cpu_per_request_s) == (2, pytest.approx(0.0004))
+    assert host.bound_per_s(0.004) == pytest.approx(2 / 0.0044)
+    path = tmp_path / "calibrated.yaml"
+    path.write_text(render(structure, parameters, ScenarioSettings("c", 50.0, {"browse": 1.0}, duration_s=20, warmup_s=5, replications=1, host=host)))
+    hosts = load_scenario(path).base.hosts
+    assert (hosts.cores, hosts.cpu, hosts.cpu_limits) == (2, "shared", {"monolith": 1.0, "db": 0.5})
+    assert hosts.load_generator.cpu_per_request_s == pytest.approx(0.0004)
+    used = simulate(tmp_path, yaml.safe_load(path.read_text()), replications=1)[0].extras["host_cpu"]["host0"]["cores_used"]
+    # 50/s x 2 ms at each tier, 50/s x 0.4 ms at the generator
+    assert used == {"monolith[0]": pytest.approx(0.1, abs=0.02), "db[0]": pytest.approx(0.1, abs=0.02), "load_generator": pytest.approx(0.02, abs=0.005)}

@@ -16,6 +16,7 @@ from ..results.rundir import write_json
 from . import charts, folder as folders
 from .fit import Calibration, calibrate
 from .report import build_sections, write_report
+from .structure import shared_host
 from .validation import Validation, validate
 from .writer import ScenarioSettings, render, write
 
@@ -47,6 +48,11 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     rates = sorted({o.target_rate_per_s for o in used})
+    # measured in containers: everything ran on one machine, whose cores the model then shares
+    host = shared_host(manifest.deployment, used) if manifest.source == "containers" else None
+    saturation_predicted = calibration.saturation_per_s()
+    if host is not None:
+        saturation_predicted = min(saturation_predicted, host.bound_per_s(sum(calibration.per_request_demand(t) for t in manifest.structure.tiers)))
     settings = ScenarioSettings(
         name=f"calibrated-{manifest.style}", rate_per_s=rates[len(rates) // 2], mix=calibration.mix,
         description=f"{manifest.style} as calibrated from {folder} ({manifest.source})",
@@ -55,11 +61,12 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
                 "Every fitted number carries a comment with its source and standard error.",
                 f"Simulate: archsim run {scenario_file} --set workload.rate=R/s",
                 f"Measure:  archsim loadtest {scenario_file} --host URL --variant {manifest.style} --set workload.rate=R/s", ""),
+        host=host,
     )
     write(scenario_file, render(manifest.structure, calibration.parameters, settings))
     saturation = manifest.saturation.get("measured_per_s")
     validation = validate(scenario_file, measured.observations, out / "simulated", saturation_measured_per_s=saturation,
-                          saturation_predicted_per_s=calibration.saturation_per_s())
+                          saturation_predicted_per_s=saturation_predicted)
     caption = f"{manifest.style} · {manifest.source} measurements in {folder.name} · calibrated model simulated at each level"
     drawn = charts.predicted_vs_measured(validation, out / "charts", caption) + charts.relative_errors(validation, out / "charts", caption)
     facts = [f"Source: {manifest.source}; {len(measured.observations)} runs read from {folder}" + (f"; skipped: {'; '.join(measured.skipped)}" if measured.skipped else ""),
@@ -72,7 +79,7 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
     md, page = write_report(out, f"Calibration of {manifest.style}: predicted vs measured", sections)
     write_json(out / "calibration.json", {
         "parameters": calibration.parameters.to_json(), "mix": calibration.mix,
-        "saturation_predicted_per_s": calibration.saturation_per_s(), "saturation_measured_per_s": saturation,
+        "saturation_predicted_per_s": saturation_predicted, "saturation_measured_per_s": saturation,
         "verdicts": [v.__dict__ for v in validation.verdicts],
         "levels": [{"level": lv.level, "hold_out": lv.hold_out, "rate_per_s": lv.rate_per_s, "measured": lv.measured,
                     "predicted": lv.predicted} for lv in validation.levels],
