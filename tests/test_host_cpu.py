@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 import simpy
@@ -211,8 +212,11 @@ def test_a_calibration_from_containers_puts_every_tier_and_the_generator_on_the_
     host = shared_host({"host_cores": 2}, runs)
     assert (host.cores, host.generator_cpu_per_request_s) == (2, pytest.approx(0.0004))
     assert host.bound_per_s(0.004) == pytest.approx(2 / 0.0044)
+    # the estimators' stretch of CPU work is M/M/c-PS's mean response over mean demand
+    assert host.stretch(1.0) == pytest.approx(mmc(100, 100, 2).mean_response_time_s / 0.01)  # 1 of 2 cores busy
     path = tmp_path / "calibrated.yaml"
-    path.write_text(render(structure, parameters, ScenarioSettings("c", 50.0, {"browse": 1.0}, duration_s=20, warmup_s=5, replications=1, host=host)))
+    path.write_text(render(replace(structure, host=host), parameters,
+                           ScenarioSettings("c", 50.0, {"browse": 1.0}, duration_s=20, warmup_s=5, replications=1)))
     hosts = load_scenario(path).base.hosts
     assert (hosts.cores, hosts.cpu, hosts.cpu_limits) == (2, "shared", {"monolith": 1.0, "db": 0.5})
     assert hosts.load_generator.cpu_per_request_s == pytest.approx(0.0004)

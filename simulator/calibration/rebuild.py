@@ -7,7 +7,7 @@ every measured level (``validation.py``), and write the report with its charts (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,6 +40,9 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
     if len(used) < 2:
         raise ArchsimError(f"{folder}: need at least 2 completed runs outside the hold-out to fit, found {len(used)}"
                            + (f" (skipped: {'; '.join(measured.skipped)})" if measured.skipped else ""))
+    # measured in containers: everything ran on one machine, whose cores the model then shares
+    if manifest.source == "containers":
+        manifest.structure = replace(manifest.structure, host=shared_host(manifest.deployment, used))
     try:
         calibration = calibrate(manifest.structure, measured.observations, measured.cpu_samples)
     except ValueError as exc:
@@ -48,8 +51,7 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     rates = sorted({o.target_rate_per_s for o in used})
-    # measured in containers: everything ran on one machine, whose cores the model then shares
-    host = shared_host(manifest.deployment, used) if manifest.source == "containers" else None
+    host = manifest.structure.host
     saturation_predicted = calibration.saturation_per_s()
     if host is not None:
         saturation_predicted = min(saturation_predicted, host.bound_per_s(sum(calibration.per_request_demand(t) for t in manifest.structure.tiers)))
@@ -61,7 +63,6 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
                 "Every fitted number carries a comment with its source and standard error.",
                 f"Simulate: archsim run {scenario_file} --set workload.rate=R/s",
                 f"Measure:  archsim loadtest {scenario_file} --host URL --variant {manifest.style} --set workload.rate=R/s", ""),
-        host=host,
     )
     write(scenario_file, render(manifest.structure, calibration.parameters, settings))
     saturation = manifest.saturation.get("measured_per_s")

@@ -58,6 +58,7 @@ class Structure:
     round_trips: dict[str, int]
     entry_tier: str
     notes: list[str] = field(default_factory=list)  #: Assumptions, said in the calibrated file and the report.
+    host: "SharedHost | None" = None  #: The machine all tiers share (measured in containers); None: each tier has its own cores.
 
     @property
     def classes(self) -> list[str]:
@@ -82,6 +83,21 @@ class SharedHost:
     generator_cpu_per_request_s: float | None = None  #: The load generator's CPU per request sent, measured.
     generator_std_error_s: float | None = None
     generator_source: str = "not measured: the load generator is not modelled"
+
+    def stretch(self, busy_cores: float) -> float:
+        """How much longer CPU work takes on the host when ``busy_cores`` of it are in use, on average.
+
+        The host as an M/M/c processor-sharing station: a job's mean time over its demand is
+        M/M/c's mean response over its mean service, ``1 + C(c, a) / (c (1 - rho))`` (Erlang C),
+        with ``rho`` capped just below 1. It is what the estimators use for the shared host; the
+        simulator runs the exact sharing.
+        """
+        from ..analysis.single_station import erlang_c
+
+        rho = min(max(busy_cores / self.cores, 0.0), 0.995)
+        if rho <= 0.0:
+            return 1.0
+        return 1.0 + erlang_c(rho * self.cores, self.cores) / (self.cores * (1.0 - rho))
 
     def bound_per_s(self, demand_per_request_s: float) -> float:
         """Saturation throughput the host's cores allow: cores / (CPU of one request everywhere, generator included)."""

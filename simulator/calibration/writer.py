@@ -33,7 +33,6 @@ class ScenarioSettings:
     seed: int = 1
     description: str = ""
     header: tuple[str, ...] = ()  #: Extra comment lines at the top (where the measurements came from).
-    host: SharedHost | None = None  #: The machine every tier and the load generator shared (``hosts: {cpu: shared}``).
 
 
 def rounded_mix(mix: dict[str, float], digits: int = 4) -> dict[str, float]:
@@ -104,8 +103,8 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
             calls = [f"{t}.{o}" for (t, o), n in _downstream(structure, name, op) for _ in range(n)]
             if calls:
                 lines.append(f"        calls: [{', '.join(calls)}]  # {len(calls)} round trip(s), from the structure")
-    if settings.host is not None:
-        lines += _host_lines(structure, settings.host)
+    if structure.host is not None:
+        lines += _host_lines(structure, structure.host)
     lines += ["variants:", f"  - {{name: {structure.style}, description: {json.dumps(settings.description or 'calibrated model')}}}"]
     return "\n".join(lines) + "\n"
 
