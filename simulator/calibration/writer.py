@@ -5,6 +5,9 @@ scenario YAML text. Each fitted number carries a comment with its source and sta
 each number taken from the deployment says so. The file has one variant, named after the style,
 so ``archsim run`` simulates it and ``archsim loadtest FILE --host URL --variant <style>`` loads
 the deployed style with the style's locustfile; ``--set workload.rate=R/s`` works for both.
+A structure with a shared host (measured in containers) adds ``hosts: {cpu: shared}``: the
+machine's cores, the containers' ``--cpus`` as quotas, and the load generator's measured CPU per
+request, so the model's tiers compete for the cores the real ones did.
 """
 
 from __future__ import annotations
