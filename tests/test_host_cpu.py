@@ -212,8 +212,8 @@ def test_a_calibration_from_containers_puts_every_tier_and_the_generator_on_the_
     host = shared_host({"host_cores": 2}, runs)
     assert (host.cores, host.generator_cpu_per_request_s) == (2, pytest.approx(0.0004))
     assert host.bound_per_s(0.004) == pytest.approx(2 / 0.0044)
-    # the estimators' stretch of CPU work is M/M/c-PS's mean response over mean demand
-    assert host.stretch(1.0) == pytest.approx(mmc(100, 100, 2).mean_response_time_s / 0.01)  # 1 of 2 cores busy
+    # the estimators' stretch when the others keep 1 of 2 cores busy: 1 + C(2, 1) / (2 (1 - 0.5)) = 4/3
+    assert host.stretch(1.0) == pytest.approx(4 / 3) and host.stretch(0.0) == 1.0
     path = tmp_path / "calibrated.yaml"
     path.write_text(render(replace(structure, host=host), parameters,
                            ScenarioSettings("c", 50.0, {"browse": 1.0}, duration_s=20, warmup_s=5, replications=1)))

@@ -17,8 +17,8 @@ service time, hence the coefficients of variation (from per-request CPU reports,
 the demands and the queueing leave unexplained, per round trip.
 
 When the structure has a shared host (measured in containers on one machine), every demand is
-first stretched by the host's contention, ``D · (1 + C(c, a) / (c (1 - rho)))`` with ``rho`` the
-host's busy share: every tier's CPU plus the load generator's (:meth:`~.structure.SharedHost.stretch`).
+first stretched by the contention of the others on the host, ``D · (1 + C(c, a) / (c (1 - rho)))``
+with ``a`` the other tiers' and the load generator's busy cores (:meth:`~.structure.SharedHost.stretch`).
 
 Why response times: latency differs by class even at one load mix, and its growth with load
 depends on the demands' size and spread, so per-class demands are identified where utilisation
@@ -100,11 +100,12 @@ class _Model:
             all_rates[name] = {op: sum(obs.classes[c].throughput_per_s * s.visits[c].get(op, 0) for c in obs.classes if c in s.visits)
                                for op in self.operations if op[0] == name}
             busy[name] = sum(all_rates[name][op] * demands[op] for op in all_rates[name]) + idle.get(name, 0.0)
-        stretch = 1.0
+        stretched = dict(demands)
         if s.host is not None:  # CPU work is slowed by everything else on the machine's cores
             generator = obs.tier_cpu_cores.get(GENERATOR_TIER, obs.throughput_per_s * (s.host.generator_cpu_per_request_s or 0.0))
-            stretch = s.host.stretch(sum(busy.values()) + generator)
-        stretched = {op: demands[op] * stretch for op in self.operations}
+            total = sum(busy.values()) + generator
+            stretch = {name: s.host.stretch(total - busy[name]) for name in s.tiers}
+            stretched = {op: demands[op] * stretch[op[0]] for op in self.operations}
         for name, tier in s.tiers.items():
             rates = all_rates[name]
             rate = sum(rates.values())

@@ -84,17 +84,18 @@ class SharedHost:
     generator_std_error_s: float | None = None
     generator_source: str = "not measured: the load generator is not modelled"
 
-    def stretch(self, busy_cores: float) -> float:
-        """How much longer CPU work takes on the host when ``busy_cores`` of it are in use, on average.
+    def stretch(self, others_busy_cores: float) -> float:
+        """How much longer a tenant's CPU work takes, on average, while the others use ``others_busy_cores``.
 
-        The host as an M/M/c processor-sharing station: a job's mean time over its demand is
-        M/M/c's mean response over its mean service, ``1 + C(c, a) / (c (1 - rho))`` (Erlang C),
-        with ``rho`` capped just below 1. It is what the estimators use for the shared host; the
-        simulator runs the exact sharing.
+        The work runs at full speed unless the others hold every core. Taking the others as an
+        M/M/c station of offered load ``a`` (``rho = a / c``), that happens with probability
+        ``C(c, a)`` (Erlang C), and then about ``c + rho / (1 - rho)`` others share the cores with
+        it: the mean stretch is ``1 + C(c, a) / (c (1 - rho))``. The tenant's own queueing is not
+        in it (the estimators count that at the tier). The simulator runs the exact sharing.
         """
         from ..analysis.single_station import erlang_c
 
-        rho = min(max(busy_cores / self.cores, 0.0), 0.995)
+        rho = min(max(others_busy_cores / self.cores, 0.0), 0.995)
         if rho <= 0.0:
             return 1.0
         return 1.0 + erlang_c(rho * self.cores, self.cores) / (self.cores * (1.0 - rho))
