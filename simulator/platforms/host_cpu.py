@@ -32,7 +32,6 @@ import math
 from typing import Any
 
 from ..engine.events import NORMAL, Wakeup
-from .spec import Hosts
 
 EPSILON_S = 1e-12  #: Work below this (core-seconds) counts as done: guards float rounding at completions.
 
@@ -143,7 +142,8 @@ class HostProcessor:
 class HostCpu:
     """Shared CPU for a whole simulation: one processor per host, every instance a tenant."""
 
-    def __init__(self, sim, spec: Hosts, pool, fleets: dict):
+    def __init__(self, sim, spec, pool, fleets: dict):
+        """``spec`` is the scenario's ``hosts`` section (``cpu: shared``), ``pool`` its host pool."""
         self.sim = sim
         self.spec = spec
         warmup_s = sim.scenario.warmup_s

@@ -260,7 +260,7 @@ class Hosts(_Section):
     With ``cpu: shared`` the hosts' cores are also where the CPU work runs: every instance on a
     host (a service without a ``platform`` runs on the first host) shares its cores with the
     others, by processor sharing between tenants of equal weight, each capped by its cgroup quota
-    (:mod:`.host_cpu`).
+    (:mod:`simulator.platforms.host_cpu`).
     """
 
     cores: int = Field(default=16, ge=1, description="cores per host")
