@@ -32,9 +32,9 @@ from scipy import stats
 
 from simulator.analysis import mm1, mmc
 from simulator.engine.events import NORMAL, Wakeup
-from simulator.engine.experiment import run_variant
 from simulator.errors import ScenarioError
 from simulator.platforms.host_cpu import HostProcessor
+from simulator.runner import run_scenario
 from simulator.scenario import load_scenario
 
 FAMILY_ALPHA = 0.01  #: Chance that a correct engine fails this file.
@@ -89,11 +89,18 @@ def test_weights_split_a_contended_core():
 # --- against theory ------------------------------------------------------------------------------
 
 
-def simulate(tmp_path, scenario: dict, replications: int):
+def simulate(tmp_path, scenario: dict, replications: int) -> dict:
+    """Run through the runner (as `archsim run` does); returns the variant's summary block."""
     path = tmp_path / "scenario.yaml"
     path.write_text(yaml.safe_dump(scenario, sort_keys=False))
-    variant = load_scenario(path, replications=replications).variants[0]
-    return run_variant(variant, replications)
+    summary = run_scenario(load_scenario(path, replications=replications), tmp_path / "run")
+    return next(iter(summary["variants"].values()))
+
+
+def host0(variant: dict) -> dict:
+    """Mean over replications of the first host's figures."""
+    block = variant["extras"]["host_cpu"]["host0"]
+    return {"utilisation": block["utilisation"]["mean"], "cores_used": {k: v["mean"] for k, v in block["cores_used"].items()}}
 
 
 def assert_covers(values: list[float], theory: float, what: str) -> None:
@@ -119,12 +126,11 @@ def test_equal_tenants_on_c_cores_have_the_mm_c_mean_response_time(tmp_path):
         "services": {f"s{name}": {"cores": 2, "service_time": "exp(10ms)"} for name in "abc"},
         "hosts": {"cores": 2, "cpu": "shared"},
     }
-    results = simulate(tmp_path, scenario, replications=8)
+    variant = simulate(tmp_path, scenario, replications=8)
     theory = mmc(150, 100, 2).mean_response_time_s
     assert theory == pytest.approx(0.0228571, rel=1e-5)
-    assert_covers([r.overall["latency_mean_s"] for r in results], theory, "3 tenants on 2 cores: W")
-    used = results[0].extras["host_cpu"]["host0"]
-    assert used["utilisation"] == pytest.approx(0.75, abs=0.02)
+    assert_covers(variant["overall"]["latency_mean_s"]["values"], theory, "3 tenants on 2 cores: W")
+    assert host0(variant)["utilisation"] == pytest.approx(0.75, abs=0.01)
 
 
 def test_one_core_shared_by_processor_sharing_is_insensitive_to_the_demand_distribution(tmp_path):
@@ -135,10 +141,10 @@ def test_one_core_shared_by_processor_sharing_is_insensitive_to_the_demand_distr
         "services": {"server": {"cores": 16, "service_time": "const(10ms)"}},
         "hosts": {"cores": 1, "cpu": "shared"},
     }
-    results = simulate(tmp_path, scenario, replications=8)
+    variant = simulate(tmp_path, scenario, replications=8)
     theory = mm1(50, 100).mean_response_time_s
     assert theory == pytest.approx(0.020)
-    assert_covers([r.overall["latency_mean_s"] for r in results], theory, "M/D/1-PS: W")
+    assert_covers(variant["overall"]["latency_mean_s"]["values"], theory, "M/D/1-PS: W")
 
 
 @pytest.mark.slow
@@ -151,11 +157,11 @@ def test_a_tenant_capped_at_half_a_core_is_an_mm1_at_half_speed(tmp_path):
         "services": {"small": {"cores": 1, "service_time": "exp(10ms)"}, "big": {"cores": 2, "service_time": "exp(10ms)"}},
         "hosts": {"cores": 3, "cpu": "shared", "cpu_limits": {"small": 0.5}},
     }
-    results = simulate(tmp_path, scenario, replications=8)
+    variant = simulate(tmp_path, scenario, replications=8)
     assert mm1(30, 50).mean_response_time_s == pytest.approx(0.050)
-    assert_covers([r.classes["capped"]["latency_mean_s"] for r in results], mm1(30, 50).mean_response_time_s, "capped tenant: W")
-    assert_covers([r.classes["free"]["latency_mean_s"] for r in results], mmc(20, 100, 2).mean_response_time_s, "free tenant: W")
-    assert results[0].extras["host_cpu"]["host0"]["cores_used"]["small[0]"] == pytest.approx(0.30, abs=0.02)
+    assert_covers(variant["classes"]["capped"]["latency_mean_s"]["values"], mm1(30, 50).mean_response_time_s, "capped tenant: W")
+    assert_covers(variant["classes"]["free"]["latency_mean_s"]["values"], mmc(20, 100, 2).mean_response_time_s, "free tenant: W")
+    assert host0(variant)["cores_used"]["small[0]"] == pytest.approx(0.30, abs=0.01)
 
 
 def test_the_load_generator_takes_its_cpu_from_the_same_host(tmp_path):
@@ -166,7 +172,7 @@ def test_the_load_generator_takes_its_cpu_from_the_same_host(tmp_path):
         "services": {"server": {"cores": 2, "service_time": "exp(5ms)"}},
         "hosts": {"cores": 2, "cpu": "shared", "load_generator": {"cpu_per_request": "5ms"}},
     }
-    used = simulate(tmp_path, scenario, replications=1)[0].extras["host_cpu"]["host0"]["cores_used"]
+    used = host0(simulate(tmp_path, scenario, replications=1))["cores_used"]
     assert used["load_generator"] == pytest.approx(0.5, abs=0.03)
     assert used["server[0]"] == pytest.approx(0.5, abs=0.03)
 
@@ -220,6 +226,6 @@ def test_a_calibration_from_containers_puts_every_tier_and_the_generator_on_the_
     hosts = load_scenario(path).base.hosts
     assert (hosts.cores, hosts.cpu, hosts.cpu_limits) == (2, "shared", {"monolith": 1.0, "db": 0.5})
     assert hosts.load_generator.cpu_per_request_s == pytest.approx(0.0004)
-    used = simulate(tmp_path, yaml.safe_load(path.read_text()), replications=1)[0].extras["host_cpu"]["host0"]["cores_used"]
+    used = host0(simulate(tmp_path, yaml.safe_load(path.read_text()), replications=1))["cores_used"]
     # 50/s x 2 ms at each tier, 50/s x 0.4 ms at the generator
     assert used == {"monolith[0]": pytest.approx(0.1, abs=0.02), "db[0]": pytest.approx(0.1, abs=0.02), "load_generator": pytest.approx(0.02, abs=0.005)}
