@@ -87,7 +87,7 @@ class HostProcessor:
 
     def _advance(self) -> None:
         """Bring every tenant's virtual clock (and the busy integrals) up to now."""
-        now = self.env._now
+        now = self.env.now
         elapsed = now - self._t
         if elapsed > 0.0:
             counted = now - max(self._t, self.warmup_s) if now > self.warmup_s else 0.0
