@@ -7,7 +7,7 @@ every measured level (``validation.py``), and write the report with its charts (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from ..results.rundir import write_json
 from . import charts, folder as folders
 from .fit import Calibration, calibrate
 from .report import build_sections, write_report
+from .structure import shared_host
 from .validation import Validation, validate
 from .writer import ScenarioSettings, render, write
 
@@ -39,6 +40,9 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
     if len(used) < 2:
         raise ArchsimError(f"{folder}: need at least 2 completed runs outside the hold-out to fit, found {len(used)}"
                            + (f" (skipped: {'; '.join(measured.skipped)})" if measured.skipped else ""))
+    # measured in containers: everything ran on one machine, whose cores the model then shares
+    if manifest.source == "containers":
+        manifest.structure = replace(manifest.structure, host=shared_host(manifest.deployment, used))
     try:
         calibration = calibrate(manifest.structure, measured.observations, measured.cpu_samples)
     except ValueError as exc:
@@ -47,6 +51,10 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     rates = sorted({o.target_rate_per_s for o in used})
+    host = manifest.structure.host
+    saturation_predicted = calibration.saturation_per_s()
+    if host is not None:
+        saturation_predicted = min(saturation_predicted, host.bound_per_s(sum(calibration.per_request_demand(t) for t in manifest.structure.tiers)))
     settings = ScenarioSettings(
         name=f"calibrated-{manifest.style}", rate_per_s=rates[len(rates) // 2], mix=calibration.mix,
         description=f"{manifest.style} as calibrated from {folder} ({manifest.source})",
@@ -59,7 +67,7 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
     write(scenario_file, render(manifest.structure, calibration.parameters, settings))
     saturation = manifest.saturation.get("measured_per_s")
     validation = validate(scenario_file, measured.observations, out / "simulated", saturation_measured_per_s=saturation,
-                          saturation_predicted_per_s=calibration.saturation_per_s())
+                          saturation_predicted_per_s=saturation_predicted)
     caption = f"{manifest.style} · {manifest.source} measurements in {folder.name} · calibrated model simulated at each level"
     drawn = charts.predicted_vs_measured(validation, out / "charts", caption) + charts.relative_errors(validation, out / "charts", caption)
     facts = [f"Source: {manifest.source}; {len(measured.observations)} runs read from {folder}" + (f"; skipped: {'; '.join(measured.skipped)}" if measured.skipped else ""),
@@ -72,7 +80,7 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
     md, page = write_report(out, f"Calibration of {manifest.style}: predicted vs measured", sections)
     write_json(out / "calibration.json", {
         "parameters": calibration.parameters.to_json(), "mix": calibration.mix,
-        "saturation_predicted_per_s": calibration.saturation_per_s(), "saturation_measured_per_s": saturation,
+        "saturation_predicted_per_s": saturation_predicted, "saturation_measured_per_s": saturation,
         "verdicts": [v.__dict__ for v in validation.verdicts],
         "levels": [{"level": lv.level, "hold_out": lv.hold_out, "rate_per_s": lv.rate_per_s, "measured": lv.measured,
                     "predicted": lv.predicted} for lv in validation.levels],

@@ -19,8 +19,9 @@ from .validation import FIGURES, Validation
 
 #: What the model does not represent, stated in every report.
 MODEL_GAPS = [
-    "No shared host CPU: every tier has its own cores in the model, while on the machine the containers, the database and "
-    "the load generator share the host's cores; contention for them ends up inside the fitted demands and the per-hop cost.",
+    "Host CPU: measured in containers, every tier and the load generator share one host of the machine's cores in the model "
+    "(weighted processor sharing under the containers' quotas); the kernel scheduler's time slices and cache or memory "
+    "interference are not modelled, and a load generator whose CPU was not measured is left out.",
     "One demand per database round trip: reads, writes, BEGIN and COMMIT cost the same in the model.",
     "The database demand's shape is assumed exponential (no per-query CPU reports).",
     "First-come first-served cores at every tier; an asyncio service interleaves requests at each await instead.",

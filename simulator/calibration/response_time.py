@@ -16,6 +16,10 @@ service time, hence the coefficients of variation (from per-request CPU reports,
 ``shape.py``). ``h`` is the one-way cost of a hop, network plus serialisation: whatever latency
 the demands and the queueing leave unexplained, per round trip.
 
+When the structure has a shared host (measured in containers on one machine), every demand is
+first stretched by the contention of the others on the host, ``D · (1 + C(c, a) / (c (1 - rho)))``
+with ``a`` the other tiers' and the load generator's busy cores (:meth:`~.structure.SharedHost.stretch`).
+
 Why response times: latency differs by class even at one load mix, and its growth with load
 depends on the demands' size and spread, so per-class demands are identified where utilisation
 regression sees only their total (Kraft et al. 2009 found response-time estimators 2-5x more
@@ -35,7 +39,7 @@ from scipy.optimize import least_squares
 from ..analysis.single_station import erlang_c
 from .estimate import Fitted
 from .observations import Observation
-from .structure import Structure
+from .structure import GENERATOR_TIER, Structure
 
 MAX_UTILISATION = 0.995  #: The model's utilisation is capped here while solving; beyond it a penalty grows.
 
@@ -91,25 +95,34 @@ class _Model:
         waits: dict[str, float] = {}
         busy: dict[str, float] = {}
         overshoot = 0.0
+        all_rates = {}
+        for name in s.tiers:
+            all_rates[name] = {op: sum(obs.classes[c].throughput_per_s * s.visits[c].get(op, 0) for c in obs.classes if c in s.visits)
+                               for op in self.operations if op[0] == name}
+            busy[name] = sum(all_rates[name][op] * demands[op] for op in all_rates[name]) + idle.get(name, 0.0)
+        stretched = dict(demands)
+        if s.host is not None:  # CPU work is slowed by everything else on the machine's cores
+            generator = obs.tier_cpu_cores.get(GENERATOR_TIER, obs.throughput_per_s * (s.host.generator_cpu_per_request_s or 0.0))
+            total = sum(busy.values()) + generator
+            stretch = {name: s.host.stretch(total - busy[name]) for name in s.tiers}
+            stretched = {op: demands[op] * stretch[op[0]] for op in self.operations}
         for name, tier in s.tiers.items():
-            rates = {op: sum(obs.classes[c].throughput_per_s * s.visits[c].get(op, 0) for c in obs.classes if c in s.visits)
-                     for op in self.operations if op[0] == name}
+            rates = all_rates[name]
             rate = sum(rates.values())
-            work = sum(rates[op] * demands[op] for op in rates)
-            busy[name] = work + idle.get(name, 0.0)
+            work = sum(rates[op] * stretched[op] for op in rates)
             if rate <= 0 or work <= 0:
                 waits[name] = 0.0
                 continue
             per_instance = rate / tier.instances
             mean = work / rate
-            second = sum(rates[op] * demands[op] ** 2 * (1 + self.cv[op] ** 2) for op in rates) / rate
+            second = sum(rates[op] * stretched[op] ** 2 * (1 + self.cv[op] ** 2) for op in rates) / rate
             overshoot = max(overshoot, per_instance * mean / tier.cores - MAX_UTILISATION)
             waits[name] = waiting_time_s(per_instance, mean, second, tier.cores)
         response = {}
         for c in obs.classes:
             if c not in s.visits:
                 continue
-            response[c] = 2 * hop_s * s.round_trips[c] + sum(n * (demands[op] + waits[op[0]]) for op, n in s.visits[c].items())
+            response[c] = 2 * hop_s * s.round_trips[c] + sum(n * (stretched[op] + waits[op[0]]) for op, n in s.visits[c].items())
         return response, busy, overshoot
 
     def residuals(self, theta: np.ndarray) -> np.ndarray:

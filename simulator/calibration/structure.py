@@ -8,11 +8,24 @@ unknown demands of these operations; the writer turns structure plus fitted numb
 scenario. The request graph is deliberately the one the engine will run: a class enters the
 application tier (one round trip from the client), uses CPU there, then makes its database
 queries one after another (one round trip each).
+
+A :class:`SharedHost` says what the tiers run on: one machine of so many cores that every
+container of the deployment and the load generator share (the calibrated scenario's
+``hosts: {cpu: shared}``), because on a small machine that shared limit is what bounds the
+deployment, not any container's own quota.
 """
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .observations import Observation
+
+GENERATOR_TIER = "load_generator"  #: Tier name of the load generator's CPU in a run's cpu.csv.
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ class Structure:
     round_trips: dict[str, int]
     entry_tier: str
     notes: list[str] = field(default_factory=list)  #: Assumptions, said in the calibrated file and the report.
+    host: "SharedHost | None" = None  #: The machine all tiers share (measured in containers); None: each tier has its own cores.
 
     @property
     def classes(self) -> list[str]:
@@ -58,6 +72,62 @@ class Structure:
                 if key not in seen and (tier is None or key[0] == tier):
                     seen.append(key)
         return seen
+
+
+@dataclass(frozen=True)
+class SharedHost:
+    """The one machine the deployment and the load generator ran on."""
+
+    cores: int
+    cores_source: str  #: Where the core count comes from (the measurement folder, or an assumption).
+    generator_cpu_per_request_s: float | None = None  #: The load generator's CPU per request sent, measured.
+    generator_std_error_s: float | None = None
+    generator_source: str = "not measured: the load generator is not modelled"
+
+    def stretch(self, others_busy_cores: float) -> float:
+        """How much longer a tenant's CPU work takes, on average, while the others use ``others_busy_cores``.
+
+        The work runs at full speed unless the others hold every core. Taking the others as an
+        M/M/c station of offered load ``a`` (``rho = a / c``), that happens with probability
+        ``C(c, a)`` (Erlang C), and then about ``c + rho / (1 - rho)`` others share the cores with
+        it: the mean stretch is ``1 + C(c, a) / (c (1 - rho))``. The tenant's own queueing is not
+        in it (the estimators count that at the tier). The simulator runs the exact sharing.
+        """
+        from ..analysis.single_station import erlang_c
+
+        rho = min(max(others_busy_cores / self.cores, 0.0), 0.995)
+        if rho <= 0.0:
+            return 1.0
+        return 1.0 + erlang_c(rho * self.cores, self.cores) / (self.cores * (1.0 - rho))
+
+    def bound_per_s(self, demand_per_request_s: float) -> float:
+        """Saturation throughput the host's cores allow: cores / (CPU of one request everywhere, generator included)."""
+        total = demand_per_request_s + (self.generator_cpu_per_request_s or 0.0)
+        return self.cores / total if total > 0 else math.inf
+
+
+def shared_host(deployment: dict, observations: list["Observation"]) -> SharedHost:
+    """The host of a measured deployment: its cores and the load generator's CPU per request.
+
+    The cores are ``deployment["host_cores"]`` (``os.cpu_count()`` of the measuring machine, recorded
+    in the measurement folder). A folder that does not record them is assumed to have been measured
+    here, and the assumption is said. The generator's CPU per request is the mean over the fitted
+    runs of its cores busy divided by the throughput it achieved (the ``load_generator`` rows of
+    the runs' ``cpu.csv``), with the standard error of that mean.
+    """
+    recorded = deployment.get("host_cores")
+    if isinstance(recorded, int) and recorded > 0:
+        cores, source = recorded, "the measuring machine's os.cpu_count(), recorded in the measurement folder"
+    else:
+        cores = os.cpu_count() or 1
+        source = "assumed: the folder does not record the host's cores; this machine's os.cpu_count()"
+    ratios = [o.tier_cpu_cores[GENERATOR_TIER] / o.throughput_per_s for o in observations
+              if not o.hold_out and GENERATOR_TIER in o.tier_cpu_cores and o.throughput_per_s > 0]
+    if not ratios:
+        return SharedHost(cores, source)
+    mean = sum(ratios) / len(ratios)
+    error = math.sqrt(sum((r - mean) ** 2 for r in ratios) / (len(ratios) - 1) / len(ratios)) if len(ratios) > 1 else None
+    return SharedHost(cores, source, mean, error, f"measured: its CPU (cgroup or /proc counters) / achieved throughput over {len(ratios)} runs")
 
 
 def shop_monolith_queries(mix: dict[str, float]) -> dict[str, int]:

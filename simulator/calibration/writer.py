@@ -5,6 +5,9 @@ scenario YAML text. Each fitted number carries a comment with its source and sta
 each number taken from the deployment says so. The file has one variant, named after the style,
 so ``archsim run`` simulates it and ``archsim loadtest FILE --host URL --variant <style>`` loads
 the deployed style with the style's locustfile; ``--set workload.rate=R/s`` works for both.
+A structure with a shared host (measured in containers) adds ``hosts: {cpu: shared}``: the
+machine's cores, the containers' ``--cpus`` as quotas, and the load generator's measured CPU per
+request, so the model's tiers compete for the cores the real ones did.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from .estimate import Fitted
 from .parameters import ModelParameters
-from .structure import Structure
+from .structure import SharedHost, Structure
 
 CONSTANT_CV = 0.02  #: A fitted CV below this is written as a constant demand.
 
@@ -103,8 +106,24 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
             calls = [f"{t}.{o}" for (t, o), n in _downstream(structure, name, op) for _ in range(n)]
             if calls:
                 lines.append(f"        calls: [{', '.join(calls)}]  # {len(calls)} round trip(s), from the structure")
+    if structure.host is not None:
+        lines += _host_lines(structure, structure.host)
     lines += ["variants:", f"  - {{name: {structure.style}, description: {json.dumps(settings.description or 'calibrated model')}}}"]
     return "\n".join(lines) + "\n"
+
+
+def _host_lines(structure: Structure, host: SharedHost) -> list[str]:
+    """The ``hosts`` block: every tier and the load generator on one machine's cores, under the containers' quotas."""
+    lines = ["hosts:", f"  cores: {host.cores}  # {host.cores_source}", "  cpu: shared  # every container and the load generator share them"]
+    limits = {name: t.cpu_limit for name, t in structure.tiers.items() if t.cpu_limit is not None}
+    if limits:
+        lines.append(f"  cpu_limits: {{{', '.join(f'{n}: {v:g}' for n, v in limits.items())}}}  # the containers' --cpus, as deployed")
+    if host.generator_cpu_per_request_s is not None:
+        fitted = Fitted(host.generator_cpu_per_request_s, host.generator_std_error_s, host.generator_source)
+        lines.append(f"  load_generator: {{cpu_per_request: {_ms(fitted.value)}}}  # {fitted.describe()}, {fitted.source}")
+    else:
+        lines.append(f"  # load_generator: {host.generator_source}")
+    return lines
 
 
 def _downstream(structure: Structure, tier: str, op: str) -> list[tuple[tuple[str, str], int]]:

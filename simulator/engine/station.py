@@ -84,7 +84,7 @@ class Instance:
         "env", "service", "index", "cores", "concurrency", "queue_capacity", "ready",
         "in_service", "waiting", "cores_busy", "cpu_waiting",
         "busy_area", "busy_t", "queue_area", "queue_t", "system_area", "system_t",
-        "completed", "rejected", "failed", "_schedule", "_cpu_done_cb", "_respond_cb", "_task_done_cb",
+        "completed", "rejected", "failed", "_schedule", "run_cpu", "_cpu_done_cb", "_respond_cb", "_task_done_cb",
         "epoch", "active", "crashes", "up", "up_since", "up_area",
     )
 
@@ -121,6 +121,12 @@ class Instance:
         self.rejected = 0
         self.failed = 0
         self._schedule = env.schedule
+        #: ``run_cpu(job, priority, demand_s)``: run ``demand_s`` core-seconds of CPU work, then trigger
+        #: ``job`` (a schedulable event whose callbacks are set). The default is the environment's own
+        #: scheduler: the instance's cores are its own, so the work ends ``demand_s`` from now. A
+        #: platform may replace it with a processor shared with other tenants of a host
+        #: (:mod:`simulator.platforms.host_cpu`); the instance still decides which work holds a core.
+        self.run_cpu = env.schedule
         self._cpu_done_cb = [self._cpu_done]
         self._respond_cb = [self._respond]  # shared lists: SimPy reads, never mutates, them
         self._task_done_cb = [self._task_done]
@@ -158,7 +164,7 @@ class Instance:
             self.busy_t = now
             self.cores_busy += 1
             visit.callbacks = self._cpu_done_cb
-            self._schedule(visit, NORMAL, duration)
+            self.run_cpu(visit, NORMAL, duration)
         else:
             visit.cpu_s = duration
             self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
@@ -183,10 +189,10 @@ class Instance:
             self.cores_busy += 1
             if isinstance(nxt, CpuTask):
                 nxt.callbacks = self._task_done_cb
-                self._schedule(nxt, NORMAL, nxt.duration)
+                self.run_cpu(nxt, NORMAL, nxt.duration)
             else:
                 nxt.callbacks = self._cpu_done_cb
-                self._schedule(nxt, NORMAL, nxt.cpu_s)
+                self.run_cpu(nxt, NORMAL, nxt.cpu_s)
 
     def _after_cpu(self, visit: Visit) -> None:
         calls = visit.operation.calls
@@ -206,7 +212,7 @@ class Instance:
             self.busy_t = now
             self.cores_busy += 1
             task.callbacks = self._task_done_cb
-            self._schedule(task, NORMAL, duration)
+            self.run_cpu(task, NORMAL, duration)
         else:
             now = self.env._now
             self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)

@@ -5,7 +5,7 @@
 ``platform`` get an unbilled one with no start-up, so failures can still hit them), the host pool,
 autoscalers, rollouts and the failure injector, then adds time-series columns (instances by
 state) and the result blocks in ``extras``: ``platform``, ``cost``, ``availability``, ``recovery``,
-``rollout`` and ``resilience``.
+``rollout``, ``resilience`` and ``host_cpu`` (with ``hosts: {cpu: shared}``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from .autoscaler import Autoscaler
 from .cost import cost_summary
 from ..scenario.platform_defaults import host_boot, resolve
 from .failures import FailureInjector
+from .host_cpu import HostCpu
 from .hosts import HostPool
 from .lifecycle import FAILED, PROVISIONING, STARTING, STOPPING, Fleet
 from .recovery import recovery_summary
@@ -39,6 +40,7 @@ class Platforms(Extension):
                 fleet.base = Version("v1", uniform=uniform_stream(sim.streams(f"errors:{name}:v1")), versioned=True)
             fleet.adopt_initial(fleet.base)
             self.fleets[name] = fleet
+        self.host_cpu = HostCpu(sim, scenario.hosts, self.hosts, self.fleets) if scenario.hosts and scenario.hosts.cpu == "shared" else None
         self.autoscalers = {n: Autoscaler(sim, self.fleets[n], s.autoscaling) for n, s in scenario.services.items() if s.autoscaling}
         self.rollouts = {n: Rollout(sim, self.fleets[n], s.deployment) for n, s in scenario.services.items() if s.deployment}
         self.failures = FailureInjector(sim, self.fleets, self.hosts, scenario.failures) if scenario.failures else None
@@ -111,6 +113,8 @@ class Platforms(Extension):
             resilience.setdefault(where, {}).update({"breaker_rejections": step.rejected, "breaker_opens": step.opened})
         if resilience:
             extras["resilience"] = resilience
+        if self.host_cpu is not None:
+            extras["host_cpu"] = self.host_cpu.summary(end)
         if self.autoscalers:
             extras["autoscaling"] = {name: {"decisions": a.decisions} for name, a in self.autoscalers.items()}
 

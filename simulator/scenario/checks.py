@@ -187,6 +187,8 @@ def _check_host_fit(scenario: Scenario) -> Problem | None:
     hosts = scenario.hosts
     for name, service in scenario.services.items():
         platform = resolve(service.platform, scenario.platforms) if service.platform is not None else None
+        if platform is None and hosts.cpu == "shared":
+            continue  # not packed: it runs on the first host, its cores being threads that share the host's
         cores = service.cores + (platform.overhead_cores if platform else 0.0)
         memory_mb = (platform.memory_mb + platform.overhead_memory_mb) if platform else 0.0
         if cores > hosts.cores or memory_mb > hosts.memory_mb:

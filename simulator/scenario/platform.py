@@ -247,8 +247,21 @@ class Failure(_Section):
 # --- hosts, SLO, circuit breaker -----------------------------------------------------------------
 
 
+class LoadGenerator(_Section):
+    """The load generator as a tenant of the first host: CPU it burns per request sent (Locust's own work)."""
+
+    cpu_per_request_s: Seconds = Field(alias="cpu_per_request", gt=0, description="CPU time per request, e.g. 0.4ms (measured)")
+    processes: float = Field(default=1.0, gt=0, description="cores it can use at most (one Locust process: 1)")
+
+
 class Hosts(_Section):
-    """A cluster of equal hosts that instances are packed onto by their requests (first fit)."""
+    """A cluster of equal hosts that instances are packed onto by their requests (first fit).
+
+    With ``cpu: shared`` the hosts' cores are also where the CPU work runs: every instance on a
+    host (a service without a ``platform`` runs on the first host) shares its cores with the
+    others, by processor sharing between tenants of equal weight, each capped by its cgroup quota
+    (:mod:`simulator.platforms.host_cpu`).
+    """
 
     cores: int = Field(default=16, ge=1, description="cores per host")
     memory_mb: SizeMB = Field(default=64000.0, alias="memory", gt=0, description="memory per host, e.g. 64GB")
@@ -257,6 +270,26 @@ class Hosts(_Section):
     boot: Distribution | None = Field(default=None, description="time to add a host; default: the VM provisioning time")
     price_per_hour: float = Field(default=0.768, ge=0, description="USD per host-hour")
     idle_timeout_s: Seconds = Field(default=600.0, alias="idle_timeout", gt=0, description="an empty extra host is removed after this")
+    cpu: Literal["dedicated", "shared"] = Field(
+        default="dedicated", description="dedicated: each instance has its own cores; shared: instances on a host share its cores"
+    )
+    cpu_limits: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="service -> cores each of its instances may use at most (a `--cpus` quota); cpu: shared only"
+    )
+    cpu_weights: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="service -> relative share of a contended host per instance (cgroup cpu.weight; default 1)"
+    )
+    load_generator: LoadGenerator | None = Field(default=None, description="the load generator as a tenant of the first host; cpu: shared only")
+
+    @model_validator(mode="after")
+    def _shared_only(self) -> "Hosts":
+        if self.cpu != "shared":
+            used = [name for name in ("cpu_limits", "cpu_weights", "load_generator") if getattr(self, name)]
+            if used:
+                raise ValueError(f"hosts.{used[0]} needs `cpu: shared` (with dedicated cores nothing is shared)")
+        elif self.initial < 1:
+            raise ValueError("`cpu: shared` needs `initial` of at least 1 (services without a platform run on the first host)")
+        return self
 
 
 class Slo(_Section):
@@ -302,4 +335,15 @@ def reference_problem(scenario: Any) -> str | None:
             return f"failures[{i}]: unknown service '{failure.service}' (services: {known})"
         if failure.kind == "host" and scenario.hosts is None:
             return f"failures[{i}]: a `host` failure needs a `hosts` section"
+    hosts = scenario.hosts
+    if hosts is not None and hosts.cpu == "shared":
+        for field_name in ("cpu_limits", "cpu_weights"):
+            for name in getattr(hosts, field_name):
+                if name not in scenario.services:
+                    return f"hosts.{field_name}: unknown service '{name}' (services: {', '.join(scenario.services)})"
+        for name, service in scenario.services.items():
+            if service.autoscaling is not None or service.deployment is not None:
+                return f"service '{name}': autoscaling and deployments are not modelled with `hosts.cpu: shared` yet"
+        if scenario.failures:
+            return "failures are not modelled with `hosts.cpu: shared` yet (instances would be replaced outside the host's processor)"
     return None
