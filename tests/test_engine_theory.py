@@ -158,6 +158,7 @@ def test_five_station_tandem_is_a_sum_of_mm1_queues():
     assert_littles_law(results)
 
 
+@pytest.mark.slow
 def test_jackson_network_with_feedback():
     """Jackson network with feedback: W and each station's throughput (4 checks; false failure at most 1%)."""
     # traffic equations: web = 80 + 0.3 app, app = web + db, db = 0.2 app
