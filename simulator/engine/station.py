@@ -179,7 +179,7 @@ class Instance:
             self._next_cpu(now)
         calls = visit.operation.calls
         if calls is None:
-            self._finish(visit)
+            self.finish(visit)
         else:
             calls.start(visit.request, _Resume(self, visit), self)
 
@@ -207,7 +207,7 @@ class Instance:
     def _after_cpu(self, visit: Visit) -> None:
         calls = visit.operation.calls
         if calls is None:
-            self._finish(visit)
+            self.finish(visit)
         else:
             calls.start(visit.request, _Resume(self, visit), self)
 
@@ -237,7 +237,7 @@ class Instance:
 
     # --- completion ----------------------------------------------------------------------------
 
-    def _finish(self, visit: Visit) -> None:
+    def finish(self, visit: Visit) -> None:
         """The operation is over: free the slot, admit the next waiting request, answer."""
         now = self.env._now
         waiting = self.waiting
@@ -364,4 +364,4 @@ class _Resume:
             return  # the instance crashed while waiting on the call
         if not ok:
             visit.ok = False
-        self.instance._finish(visit)
+        self.instance.finish(visit)

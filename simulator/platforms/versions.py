@@ -91,7 +91,7 @@ class VersionedInstance(Instance):
             visit.operation = plan
         Instance.admit(self, visit)
 
-    def _finish(self, visit: Visit) -> None:
+    def finish(self, visit: Visit) -> None:
         if visit.ok and self.error_rate > 0.0 and self.uniform() < self.error_rate:
             visit.ok = False
-        Instance._finish(self, visit)
+        Instance.finish(self, visit)
