@@ -79,3 +79,21 @@ def test_interval_percentiles_from_the_values_themselves_match_the_bucketed_ones
         add_to_hdr(template, counts, values)
         ps = (50.0, 95.0, 99.0, 100.0)
         assert percentiles_of_values(new_hdr(), values, ps) == percentiles_from_counts(template, counts, ps)
+        assert percentiles_of_values(new_hdr(), values.tolist(), ps) == percentiles_from_counts(template, counts, ps)
+
+
+def test_interval_percentiles_agree_at_bucket_edges_half_microseconds_and_the_range_ends():
+    # values on half-microsecond ties (rounded half to even by both paths), at 0, at the top of
+    # the range and beyond it (clipped to 1 hour), and on the edges of HDR's buckets
+    from simulator.engine.histogram import add_to_hdr, new_hdr, percentiles_from_counts, percentiles_of_values
+
+    template = new_hdr()
+    edges_us = [template.get_highest_equivalent_value(v) for v in (1, 2047, 2048, 4095, 4096, 10**6, 10**9)]
+    values = [0.0, 0.5e-6, 1.5e-6, 2.5e-6, 1e-6, 3600.0, 4000.0] + [u / 1e6 for u in edges_us] + [(u + 1) / 1e6 for u in edges_us]
+    ps = tuple(float(p) for p in range(0, 101, 5)) + (99.9, 99.99)
+    for n in range(1, len(values) + 1):
+        subset = values[:n]
+        template = new_hdr()
+        counts = np.zeros(template.counts_len, dtype=np.int64)
+        add_to_hdr(template, counts, np.asarray(subset))
+        assert percentiles_of_values(new_hdr(), subset, ps) == percentiles_from_counts(template, counts, ps)

@@ -17,6 +17,8 @@ an installed version lays them out differently; ``pyproject.toml`` pins the test
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
@@ -172,12 +174,19 @@ def percentiles_from_counts(hdr_template: HdrHistogram, counts: np.ndarray, ps: 
     return out
 
 
-def percentiles_of_values(hdr_template: HdrHistogram, seconds: np.ndarray, ps: tuple[float, ...]) -> list[float]:
-    """The same percentiles as :func:`percentiles_from_counts` would give once ``seconds`` were
-    recorded, computed from the few values themselves: O(k log k) for k values instead of a pass
-    over every bucket (a time-series interval usually holds far fewer values than buckets)."""
+def percentiles_of_values(hdr_template: HdrHistogram, seconds, ps: tuple[float, ...]) -> list[float]:
+    """The same percentiles as :func:`percentiles_from_counts` would give once ``seconds`` (a
+    sequence of floats) were recorded, computed from the few values themselves: a sort of k values
+    instead of a pass over every bucket (a time-series interval usually holds far fewer values than
+    buckets). Rounding to microseconds and bucketing never reorder values, so the value of the
+    requested rank falls in the bucket a percentile query over the counts would stop at, and that
+    bucket's reported value is the library's highest equivalent value of it."""
     total = len(seconds)
     if total == 0:
-        return [float("nan")] * len(ps)
-    index = np.sort(_indices(hdr_template, _micros(seconds)))
-    return [_value_at_index(hdr_template, int(index[max(1, int(np.ceil(p / 100.0 * total))) - 1])) for p in ps]
+        return [math.nan] * len(ps)
+    ordered = sorted(seconds)
+    out = []
+    for p in ps:
+        us = min(max(round(ordered[max(1, math.ceil(p / 100.0 * total)) - 1] * 1e6), 0), HIGHEST_US)  # as _micros
+        out.append(hdr_template.get_highest_equivalent_value(us) / 1e6)
+    return out

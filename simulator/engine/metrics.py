@@ -243,7 +243,7 @@ class Recorder:
             self._tick_counts[:] = 0
             self._tick_flushed = False
         else:
-            p50, p95, p99 = percentiles_of_values(self._hdr_template, np.asarray(self._tick_latencies), TICK_PERCENTILES)
+            p50, p95, p99 = percentiles_of_values(self._hdr_template, self._tick_latencies, TICK_PERCENTILES)
         self._tick_latencies.clear()
         # in-flight time average over the interval (the area counter restarts at warm-up)
         area_now = self.flight_area

@@ -46,21 +46,23 @@ NO_COUNTERS = Counters(0.0, 0.0, 0.0, 0.0, 0, 0, 0)
 
 
 class Visit:
-    """One request's stay at one instance; also the SimPy event for its next timed step."""
+    """One request's stay at one instance; also the SimPy event for its next timed step.
 
-    __slots__ = ("callbacks", "_ok", "request", "operation", "k", "instance", "cpu_s", "ok", "hop", "epoch")
+    Set later, when they become meaningful: ``epoch``, the instance's epoch at admission (a crash
+    makes the visit stale), and ``cpu_s``, the CPU time it needs while it waits for a core. ``_ok``
+    (which SimPy reads after an event's callbacks) is a class constant. So creating a visit, once
+    per request per hop, stores only what every visit needs."""
+
+    __slots__ = ("callbacks", "request", "operation", "k", "cpu_s", "ok", "hop", "epoch")
+    _ok = True
 
     def __init__(self, request: Any, operation: "OperationPlan", k: Continuation, hop: Callable[[], float] | None):
         self.callbacks: list | None = None
-        self._ok = True
         self.request = request
         self.operation = operation
         self.k = k
-        self.instance: Instance | None = None
-        self.cpu_s = 0.0  # CPU time it will need, kept while it waits for a core
         self.ok = True
         self.hop = hop
-        self.epoch = 0  # the instance's epoch when admitted: a crash makes the visit stale
 
 
 class CpuTask:
@@ -136,18 +138,18 @@ class Instance:
     def admit(self, visit: Visit) -> None:
         """A request arrives: take a slot, wait in the queue, or be rejected."""
         now = self.env._now
-        visit.instance = self
-        self.system_area += (self.in_service + len(self.waiting)) * (now - self.system_t)
+        waiting = self.waiting
+        self.system_area += (self.in_service + len(waiting)) * (now - self.system_t)
         self.system_t = now
         visit.epoch = self.epoch
         if self.in_service < self.concurrency:
             self.in_service += 1
             self.active[visit] = None
             self._begin(visit, now)
-        elif self.queue_capacity < 0 or len(self.waiting) < self.queue_capacity:
-            self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
+        elif self.queue_capacity < 0 or len(waiting) < self.queue_capacity:
+            self.queue_area += (len(waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
             self.queue_t = now
-            self.waiting.append(visit)
+            waiting.append(visit)
         else:
             self.rejected += 1
             visit.ok = False
@@ -158,8 +160,7 @@ class Instance:
         duration = visit.operation.service_time()
         if duration <= 0.0:
             self._after_cpu(visit)
-            return
-        if self.cores_busy < self.cores:
+        elif self.cores_busy < self.cores:
             self.busy_area += self.cores_busy * (now - self.busy_t)
             self.busy_t = now
             self.cores_busy += 1
@@ -172,10 +173,21 @@ class Instance:
             self.cpu_waiting.append(visit)
 
     def _cpu_done(self, visit: Visit) -> None:
+        """SimPy callback: a visit's CPU work is over. The hot path of every visit, so the core is
+        freed inline (:meth:`_free_core` is the same, for the less frequent CPU tasks)."""
         if visit.epoch != self.epoch:
             return  # the instance crashed while this ran; the caller was already told
-        self._free_core()
-        self._after_cpu(visit)
+        now = self.env._now
+        self.busy_area += self.cores_busy * (now - self.busy_t)
+        self.busy_t = now
+        self.cores_busy -= 1
+        if self.cpu_waiting:
+            self._next_cpu(now)
+        calls = visit.operation.calls
+        if calls is None:
+            self.finish(visit)
+        else:
+            calls.start(visit.request, _Resume(self, visit), self)
 
     def _free_core(self) -> None:
         now = self.env._now
@@ -183,16 +195,20 @@ class Instance:
         self.busy_t = now
         self.cores_busy -= 1
         if self.cpu_waiting:
-            self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
-            self.queue_t = now
-            nxt = self.cpu_waiting.popleft()
-            self.cores_busy += 1
-            if isinstance(nxt, CpuTask):
-                nxt.callbacks = self._task_done_cb
-                self.run_cpu(nxt, NORMAL, nxt.duration)
-            else:
-                nxt.callbacks = self._cpu_done_cb
-                self.run_cpu(nxt, NORMAL, nxt.cpu_s)
+            self._next_cpu(now)
+
+    def _next_cpu(self, now: float) -> None:
+        """A core was freed and CPU work is waiting: start the oldest."""
+        self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
+        self.queue_t = now
+        nxt = self.cpu_waiting.popleft()
+        self.cores_busy += 1
+        if isinstance(nxt, CpuTask):
+            nxt.callbacks = self._task_done_cb
+            self.run_cpu(nxt, NORMAL, nxt.duration)
+        else:
+            nxt.callbacks = self._cpu_done_cb
+            self.run_cpu(nxt, NORMAL, nxt.cpu_s)
 
     def _after_cpu(self, visit: Visit) -> None:
         calls = visit.operation.calls
@@ -230,22 +246,28 @@ class Instance:
     def finish(self, visit: Visit) -> None:
         """The operation is over: free the slot, admit the next waiting request, answer."""
         now = self.env._now
-        self.system_area += (self.in_service + len(self.waiting)) * (now - self.system_t)
+        waiting = self.waiting
+        self.system_area += (self.in_service + len(waiting)) * (now - self.system_t)
         self.system_t = now
         if visit.ok:
             self.completed += 1
         else:
             self.failed += 1
         self.active.pop(visit, None)
-        if self.waiting:
-            self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
+        if waiting:
+            self.queue_area += (len(waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
             self.queue_t = now
-            nxt = self.waiting.popleft()
+            nxt = waiting.popleft()
             self.active[nxt] = None
             self._begin(nxt, now)
         else:
             self.in_service -= 1
-        self._reply(visit)
+        hop = visit.hop  # answer (the same as _reply, inline on the hot path)
+        if hop is None:
+            visit.k(visit.request, visit.ok)
+        else:
+            visit.callbacks = self._respond_cb
+            self._schedule(visit, NORMAL, hop())
 
     # --- failure -------------------------------------------------------------------------------
 
