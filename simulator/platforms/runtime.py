@@ -18,7 +18,8 @@ from .hosts import HostPool
 from .lifecycle import FAILED, PROVISIONING, STARTING, STOPPING, Fleet
 from .recovery import recovery_summary
 from .rollout import Rollout
-from .versions import Version, uniform_stream
+from ..distributions import uniforms
+from .versions import Version
 
 
 class Platforms:
@@ -35,7 +36,7 @@ class Platforms:
             platform = resolve(spec.platform, scenario.platforms) if spec.platform is not None else None
             fleet = Fleet(sim, runtime, platform, self.hosts if platform is not None else None, explicit=platform is not None)
             if name in error_targets:
-                fleet.base = Version("v1", uniform=uniform_stream(sim.streams(f"errors:{name}:v1")), versioned=True)
+                fleet.base = Version("v1", uniform=uniforms(sim.streams(f"errors:{name}:v1")), versioned=True)
             fleet.adopt_initial(fleet.base)
             self.fleets[name] = fleet
         self.autoscalers = {n: Autoscaler(sim, self.fleets[n], s.autoscaling) for n, s in scenario.services.items() if s.autoscaling}
