@@ -20,6 +20,8 @@ PAIRED = "paired"  #: Per-replication differences, Student t with n - 1 degrees 
 WELCH = "Welch"  #: Unpaired, unequal variances, Welch-Satterthwaite degrees of freedom.
 EXACT = "exact"  #: Neither side has sampling noise (structural figures): no interval needed.
 NONE = "none"  #: One replication on a side: no interval can be made.
+ONE_SIDED = "one-sided"  #: One side exact: the other side's own interval.
+OVERLAP = "CI overlap"  #: Intervals given without their values: significant when they do not overlap.
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,18 @@ def exact(e: Estimate) -> bool:
 
 def difference(a: Estimate, b: Estimate, paired: bool) -> Interval:
     """The interval of ``b - a``: paired if ``paired`` and both have the same number (>= 2) of
-    per-replication values, Welch if both have >= 2, exact if neither has noise, else none."""
+    per-replication values, Welch if both have >= 2, exact if neither has noise; the noisy side's
+    interval if one is exact; the sum of the half-widths if only intervals are known; else none."""
     diff = b.mean - a.mean
     if exact(a) and exact(b):
         return Interval(diff, 0.0, EXACT)
+    if exact(a) or exact(b):  # one side is exact: the other's own interval
+        noisy = b if exact(a) else a
+        return Interval(diff, noisy.ci95, ONE_SIDED if noisy.ci95 is not None else NONE)
     na, nb = len(a.values), len(b.values)
     if na < 2 or nb < 2:
+        if a.ci95 is not None and b.ci95 is not None:  # intervals without their values: do they overlap?
+            return Interval(diff, a.ci95 + b.ci95, OVERLAP)
         return Interval(diff, None, NONE)
     if paired and na == nb:
         d = [y - x for x, y in zip(a.values, b.values)]

@@ -33,6 +33,15 @@ def report(
     made = build_report(run_dirs, target)
     charts = sum(1 for p in made if p.suffix == ".png")
     print(f"{target / 'report.html'}: {charts} chart(s); summary in {target / 'report.md'}")
+    print(f"scorecard: {scorecard_ranking(run_dirs)}")
+
+
+def scorecard_ranking(run_dirs: list[Path]) -> str:
+    """The scorecard's ranking sentence for these runs: paired, Welch, or cannot rank (one replication)."""
+    from .results.rundata import read_summary
+    from .scorecard import ranking, ranking_text
+
+    return ranking_text(*ranking([read_summary(d) for d in run_dirs]))
 
 
 def compare(
