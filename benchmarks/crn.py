@@ -42,11 +42,21 @@ from simulator.scenario import load_scenario  # noqa: E402
 METRICS = (("latency_p95_s", "p95 latency"), ("latency_mean_s", "mean latency"))
 
 
+def replicate(scenario, replication: int):
+    """One replication with the platform model attached (through the extension seam where the
+    engine has it; before it, platforms attach themselves)."""
+    try:
+        from simulator.platforms import extensions_for
+    except ImportError:
+        return simulate(scenario, replication)
+    return simulate(scenario, replication, extensions=extensions_for(scenario))
+
+
 def per_replication(file: Path, variant: str, seed: int, duration: str, replications: int) -> list[dict]:
     """The ``overall`` block of each replication of one variant."""
     loaded = load_scenario(file, [f"duration={duration}"], seed=seed, replications=replications)
     scenario = next(v.scenario for v in loaded.variants if v.name == variant)
-    return [simulate(scenario, r).overall for r in range(replications)]
+    return [replicate(scenario, r).overall for r in range(replications)]
 
 
 def main() -> None:

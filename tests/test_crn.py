@@ -19,6 +19,25 @@ from simulator.scenario import load_scenario
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "styles-baseline.yaml"
 
 
+
+def _extensions(scenario):
+    """The platform model's extensions, through the extension seam where the engine has it
+    (before it, platforms attach themselves and this is None)."""
+    try:
+        from simulator.platforms import extensions_for
+    except ImportError:
+        return None
+    return extensions_for(scenario)
+
+
+def replicate(scenario, replication: int):
+    return simulate(scenario, replication, extensions=_extensions(scenario))
+
+
+def build(scenario) -> Simulation:
+    return Simulation(scenario, 0, _extensions(scenario))
+
+
 def _steps(node, seen=None):
     """Every step object reachable from ``node`` (sequences, fan-outs, wrappers)."""
     seen = seen if seen is not None else set()
@@ -51,8 +70,8 @@ def styles():
 
 
 def test_the_same_request_draws_the_same_capability_demand_in_two_styles(styles):
-    monolith = _work_sources(Simulation(styles["monolith"]))
-    service_based = _work_sources(Simulation(styles["service-based"]))
+    monolith = _work_sources(build(styles["monolith"]))
+    service_based = _work_sources(build(styles["service-based"]))
     # the capability's CPU runs in the monolith's one deployable and in service-based's `ordering`
     # service, yet both name its source by the capability operation
     source = "work:payment.charge"
@@ -106,9 +125,9 @@ def test_common_random_numbers_at_least_halve_the_variance_of_a_paired_differenc
     replications = 6
     independent = load_scenario(BASELINE, ["duration=8s"], seed=styles["monolith"].seed + 1)
     other_seed = next(v.scenario for v in independent.variants if v.name == "service-based")
-    first = [simulate(styles["monolith"], r).overall for r in range(replications)]
-    common = [simulate(styles["service-based"], r).overall for r in range(replications)]
-    apart = [simulate(other_seed, r).overall for r in range(replications)]
+    first = [replicate(styles["monolith"], r).overall for r in range(replications)]
+    common = [replicate(styles["service-based"], r).overall for r in range(replications)]
+    apart = [replicate(other_seed, r).overall for r in range(replications)]
     for key in ("latency_mean_s", "latency_p95_s"):
         v_common = statistics.variance([b[key] - a[key] for a, b in zip(first, common)])
         v_apart = statistics.variance([b[key] - a[key] for a, b in zip(first, apart)])

@@ -18,6 +18,7 @@ the capability operation, not by the service it lands on) give request ``k`` the
 from __future__ import annotations
 
 import zlib
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +26,9 @@ import numpy as np
 
 from ..distributions import BATCH
 
-#: Blocks of one source kept at once; an older one is drawn again if a late request needs it.
-KEPT_BLOCKS = 8
+#: Blocks of one source kept at once (32 KB each); a block no longer kept is drawn again,
+#: identically, if a late request needs it.
+KEPT_BLOCKS = 4
 
 
 class Streams:
@@ -59,7 +61,7 @@ class RequestDraws:
     draw for its next visit to this source and counts the visit.
     """
 
-    __slots__ = ("seed", "replication", "name", "key", "distribution", "_blocks", "constant")
+    __slots__ = ("seed", "replication", "name", "key", "distribution", "_blocks", "constant", "_last_key", "_last_block")
 
     def __init__(self, seed: int, replication: int, name: str, distribution: Any):
         self.seed = seed
@@ -69,20 +71,29 @@ class RequestDraws:
         self.distribution = distribution
         #: The value when the distribution has no variance (no random numbers needed).
         self.constant: float | None = distribution.mean if distribution.variance == 0 else None
-        self._blocks: dict[tuple[int, int], list[float]] = {}
+        #: (visit, block number) -> its draws, least recently used first; array('d') hands out
+        #: Python floats at 8 bytes each.
+        self._blocks: dict[tuple[int, int], array] = {}
+        self._last_key: tuple[int, int] | None = None
+        self._last_block: array | None = None
 
     def value(self, index: int, visit: int = 0) -> float:
         """The draw of request ``index`` on its ``visit``-th visit (0-based)."""
         if self.constant is not None:
             return self.constant
         block_number, offset = divmod(index, BATCH)
-        block = self._blocks.get((visit, block_number))
+        key = (visit, block_number)
+        if key == self._last_key:  # the common case: the block the previous request used
+            return self._last_block[offset]
+        block = self._blocks.pop(key, None)
         if block is None:
             sequence = np.random.SeedSequence(self.seed, spawn_key=(self.replication, self.key, visit, block_number))
-            block = self.distribution.draw(np.random.Generator(np.random.PCG64(sequence)), BATCH).tolist()
+            block = array("d")
+            block.frombytes(self.distribution.draw(np.random.Generator(np.random.PCG64(sequence)), BATCH).astype(float).tobytes())
             if len(self._blocks) >= KEPT_BLOCKS:
-                del self._blocks[next(iter(self._blocks))]  # the oldest made
-            self._blocks[(visit, block_number)] = block
+                del self._blocks[next(iter(self._blocks))]  # the least recently used
+        self._blocks[key] = block  # most recently used last
+        self._last_key, self._last_block = key, block
         return block[offset]
 
     def __call__(self, request: Any) -> float:
