@@ -29,6 +29,9 @@ from ..distributions import BATCH
 #: Blocks of one source kept at once (32 KB each); a block no longer kept is drawn again,
 #: identically, if a late request needs it.
 KEPT_BLOCKS = 4
+SHIFT = BATCH.bit_length() - 1  #: ``index >> SHIFT`` is the block number (BATCH is a power of two).
+MASK = BATCH - 1
+assert BATCH == 1 << SHIFT
 
 
 class Streams:
@@ -61,7 +64,8 @@ class RequestDraws:
     draw for its next visit to this source and counts the visit.
     """
 
-    __slots__ = ("seed", "replication", "name", "key", "distribution", "_blocks", "constant", "_last_key", "_last_block")
+    __slots__ = ("seed", "replication", "name", "key", "distribution", "_blocks", "constant", "_last_key", "_last_block",
+                 "_first_block", "_first")
 
     def __init__(self, seed: int, replication: int, name: str, distribution: Any):
         self.seed = seed
@@ -76,6 +80,8 @@ class RequestDraws:
         self._blocks: dict[tuple[int, int], array] = {}
         self._last_key: tuple[int, int] | None = None
         self._last_block: array | None = None
+        self._first_block = -1  #: Block number of ``_first``, the block of first visits last used.
+        self._first: array | None = None
 
     def value(self, index: int, visit: int = 0) -> float:
         """The draw of request ``index`` on its ``visit``-th visit (0-based)."""
@@ -97,12 +103,18 @@ class RequestDraws:
         return block[offset]
 
     def __call__(self, request: Any) -> float:
-        if self.constant is not None:
+        if self.constant is not None:  # no random numbers: no visit to count either
             return self.constant
         visits = request.visits
-        visit = visits.get(self.name, 0)
-        visits[self.name] = visit + 1
-        return self.value(request.index, visit)
+        name = self.name
+        visit = visits.get(name, 0)
+        visits[name] = visit + 1
+        if visit == 0 and request.index >> SHIFT == self._first_block:  # the hot path: a first visit
+            return self._first[request.index & MASK]
+        value = self.value(request.index, visit)
+        if visit == 0:
+            self._first_block, self._first = request.index >> SHIFT, self._last_block
+        return value
 
 
 RequestSampler = Callable[[Any], float]  #: A per-request draw: ``sampler(request) -> value``.
