@@ -10,6 +10,7 @@ state) and the result blocks in ``extras``: ``platform``, ``cost``, ``availabili
 
 from __future__ import annotations
 
+from ..distributions import uniforms
 from .autoscaler import Autoscaler
 from .cost import cost_summary
 from .defaults import host_boot, resolve
@@ -18,7 +19,6 @@ from .hosts import HostPool
 from .lifecycle import FAILED, PROVISIONING, STARTING, STOPPING, Fleet
 from .recovery import recovery_summary
 from .rollout import Rollout
-from ..distributions import uniforms
 from .versions import Version
 
 
