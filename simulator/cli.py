@@ -303,7 +303,10 @@ def _draw_charts(run_dir: Path, quiet: bool) -> None:
 
     made = draw_all(run_dir)
     if not quiet and made:
+        from .report_commands import scorecard_ranking
+
         stderr.print(f"charts: {len(made)} file(s) in {run_dir / 'charts'}")
+        stderr.print(f"scorecard: {scorecard_ranking([run_dir])}")
 
 
 # --- analytic ------------------------------------------------------------------------------------

@@ -31,14 +31,20 @@ BATCH = 4096
 Sampler = Callable[[], float]
 
 
-def _batched(draw: Callable[[int], np.ndarray]) -> Sampler:
-    """Turn ``draw(n) -> array`` into a fast zero-argument sampler."""
+def batched(draw: Callable[[int], np.ndarray]) -> Sampler:
+    """Turn ``draw(n) -> array`` into a fast zero-argument sampler (the one batched-draw helper:
+    every sequential stream of the engine, distributions and platforms goes through it)."""
 
     def stream() -> Iterator[float]:
         while True:
             yield from draw(BATCH).tolist()
 
     return stream().__next__
+
+
+def uniforms(rng: np.random.Generator) -> Sampler:
+    """Uniform(0, 1) draws from ``rng``, batched."""
+    return batched(rng.random)
 
 
 def _seconds(value: object) -> float:
@@ -70,8 +76,15 @@ class _Distribution(Strict):
         """Coefficient of variation, sqrt(variance) / mean."""
         return math.sqrt(self.variance) / self.mean if self.mean > 0 else 0.0
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:  # pragma: no cover - overridden
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover - overridden
+        """``n`` draws, written as ``scale * standard variate`` (NumPy's location-scale forms), so
+        a distribution of the same family and shape but another scale turns the same random
+        numbers into proportional values: common random numbers survive :meth:`scaled`."""
         raise NotImplementedError
+
+    def sampler(self, rng: np.random.Generator) -> Sampler:
+        """A zero-argument sampler drawing from ``rng`` in batches."""
+        return batched(lambda n: self.draw(rng, n))
 
     def scaled(self, factor: float) -> "Distribution":
         """The same shape with every value multiplied by ``factor`` (used by calibration and styles)."""
@@ -92,9 +105,8 @@ class Exponential(_Distribution):
     def variance(self) -> float:
         return self.mean_s * self.mean_s  # a product overflows to inf; ** would raise
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
-        scale = self.mean_s
-        return _batched(lambda n: rng.exponential(scale, n))
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.mean_s * rng.standard_exponential(n)
 
     def scaled(self, factor: float) -> "Exponential":
         return Exponential(mean=self.mean_s * factor)
@@ -113,6 +125,9 @@ class Deterministic(_Distribution):
     @property
     def variance(self) -> float:
         return 0.0
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.full(n, self.value_s)
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         value = self.value_s
@@ -142,9 +157,9 @@ class LogNormal(_Distribution):
         sigma2 = math.log(1 + self.cv_**2)
         return math.log(self.mean_s) - sigma2 / 2, math.sqrt(sigma2)
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         mu, sigma = self._params()
-        return _batched(lambda n: rng.lognormal(mu, sigma, n))
+        return np.exp(mu + sigma * rng.standard_normal(n))
 
     def scaled(self, factor: float) -> "LogNormal":
         return LogNormal(mean=self.mean_s * factor, cv=self.cv_)
@@ -166,10 +181,9 @@ class Gamma(_Distribution):
         sd = self.cv_ * self.mean_s
         return sd * sd
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shape = 1 / self.cv_**2
-        scale = self.mean_s / shape
-        return _batched(lambda n: rng.gamma(shape, scale, n))
+        return (self.mean_s / shape) * rng.standard_gamma(shape, n)
 
     def scaled(self, factor: float) -> "Gamma":
         return Gamma(mean=self.mean_s * factor, cv=self.cv_)
@@ -190,9 +204,8 @@ class Erlang(_Distribution):
     def variance(self) -> float:
         return self.mean_s * self.mean_s / self.k
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
-        k, scale = self.k, self.mean_s / self.k
-        return _batched(lambda n: rng.gamma(k, scale, n))
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return (self.mean_s / self.k) * rng.standard_gamma(self.k, n)
 
     def scaled(self, factor: float) -> "Erlang":
         return Erlang(mean=self.mean_s * factor, k=self.k)
@@ -220,9 +233,8 @@ class Uniform(_Distribution):
         width = self.high_s - self.low_s
         return width * width / 12
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
-        low, high = self.low_s, self.high_s
-        return _batched(lambda n: rng.uniform(low, high, n))
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.low_s + (self.high_s - self.low_s) * rng.random(n)
 
     def scaled(self, factor: float) -> "Uniform":
         return Uniform(low=self.low_s * factor, high=self.high_s * factor)
@@ -244,9 +256,9 @@ class Empirical(_Distribution):
     def variance(self) -> float:
         return float(np.var(self.values_s))
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         values = np.asarray(self.values_s, dtype=float)
-        return _batched(lambda n: rng.choice(values, n))
+        return values[(rng.random(n) * len(values)).astype(np.intp).clip(0, len(values) - 1)]
 
     def scaled(self, factor: float) -> "Empirical":
         return Empirical(values=[v * factor for v in self.values_s])

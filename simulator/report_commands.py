@@ -33,6 +33,15 @@ def report(
     made = build_report(run_dirs, target)
     charts = sum(1 for p in made if p.suffix == ".png")
     print(f"{target / 'report.html'}: {charts} chart(s); summary in {target / 'report.md'}")
+    print(f"scorecard: {scorecard_ranking(run_dirs)}")
+
+
+def scorecard_ranking(run_dirs: list[Path]) -> str:
+    """The scorecard's ranking sentence for these runs: paired, Welch, or cannot rank (one replication)."""
+    from .results.rundata import read_summary
+    from .scorecard import ranking, ranking_text
+
+    return ranking_text(*ranking([read_summary(d) for d in run_dirs]))
 
 
 def compare(
@@ -40,20 +49,27 @@ def compare(
     run_b: Annotated[Path, typer.Argument(help="Run directory compared against it (B).")],
     out: Annotated[Optional[Path], typer.Option(help="Folder for the comparison chart (default: RUN_B/compare).")] = None,
 ) -> None:
-    """Print B − A for each shared variant's headline metrics with 95% CIs, and chart them."""
+    """Print B − A for each shared variant's headline metrics with 95% CIs (paired when the runs
+    share seed and replications, Welch otherwise), and chart them."""
     from rich.console import Console
     from rich.table import Table
 
     from . import formatting
+    from .paired import shared_randomness
     from .results.rundata import load_runs, read_summary
-    from .report.compare import comparability_warnings, differences, draw_differences
+    from .report.compare import comparability_warnings, differences, draw_differences, methods
 
     _check([run_a, run_b])
-    warnings = comparability_warnings(read_summary(run_a), read_summary(run_b))
+    summary_a, summary_b = read_summary(run_a), read_summary(run_b)
+    warnings = comparability_warnings(summary_a, summary_b)
     for warning in warnings:
         print(f"warning: {warning}")
-    diffs = differences(load_runs(run_a), load_runs(run_b))
-    table = Table(title=f"B = {run_b}  vs  A = {run_a} (B − A, 95% CI by Welch's t)", title_justify="left")
+    paired = shared_randomness(summary_a, summary_b)
+    diffs = differences(load_runs(run_a), load_runs(run_b), paired)
+    why = ("paired per-replication differences: same seed and replications" if paired
+           else "Welch's t: the runs differ in seed or replications, so they are not paired")
+    print(f"intervals: {methods(diffs)} ({why})")
+    table = Table(title=f"B = {run_b}  vs  A = {run_a} (B − A, 95% CI, {methods(diffs)})", title_justify="left")
     for column in ("variant", "metric", "A", "B", "B − A", "± 95% CI", "relative", "verdict"):
         table.add_column(column, justify="left" if column in ("variant", "metric", "verdict") else "right")
     for d in diffs:

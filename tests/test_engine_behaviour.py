@@ -320,7 +320,9 @@ def test_queue_length_counts_requests_waiting_for_a_core_as_well_as_for_a_slot(t
 
 
 def test_summaries_name_pooled_percentiles_apart_from_replication_means(tmp_path):
-    loaded = scenario(tmp_path, SINGLE, "duration=120s")
+    # 600 s (48,000 requests a replication): at 120 s one replication's p99 ranges 0.18-0.35 s at
+    # this load, too wide for the 10% agreement below to hold whatever the random numbers
+    loaded = scenario(tmp_path, SINGLE, "duration=600s")
     variant = loaded.variants[0]
     summary = aggregate(variant, run_variant(variant, 3))
     overall = summary["overall"]

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from simulator.charts import load_runs
-from simulator.report.compare import comparability_warnings, differences, welch_ci
+from simulator.paired import PAIRED, WELCH, difference, shared_randomness
+from simulator.report.compare import comparability_warnings, differences
 from simulator.report.tables import cell
 from simulator.results.rundata import Estimate
 
@@ -112,13 +113,32 @@ def test_main_job_report_at_1400_px_has_no_sideways_scroll_and_no_console_errors
 
 def test_welch_interval_of_a_difference():
     a, b = Estimate(10.0, None, (9.0, 10.0, 11.0)), Estimate(12.0, None, (11.0, 12.0, 13.0))
-    assert welch_ci(a, b) == pytest.approx(2.776445 * (2 / 3) ** 0.5, rel=1e-4)  # t(0.975, df=4)
-    assert welch_ci(Estimate(1.0), b) is None
+    unpaired = difference(a, b, paired=False)
+    assert unpaired.method == WELCH
+    assert unpaired.ci95 == pytest.approx(2.776445 * (2 / 3) ** 0.5, rel=1e-4)  # t(0.975, df=4)
+    assert difference(Estimate(1.0, None, (1.0,)), b, paired=False).ci95 is None
+
+
+def test_paired_interval_uses_the_per_replication_differences():
+    # b_i - a_i = 2.0, 2.5, 1.5: mean 2, sd 0.5, t(0.975, 2) = 4.302653
+    a, b = Estimate(10.0, None, (9.0, 10.0, 11.0)), Estimate(12.0, None, (11.0, 12.5, 12.5))
+    paired = difference(a, b, paired=True)
+    assert paired.method == PAIRED
+    assert paired.ci95 == pytest.approx(4.302653 * 0.5 / 3**0.5, rel=1e-5)
+    assert paired.significant and not difference(a, b, paired=False).significant  # Welch: 2 vs ±2.9
+    # different replication counts cannot be paired, whatever the caller asks
+    assert difference(a, Estimate(12.0, None, (11.0, 13.0)), paired=True).method == WELCH
+
+
+def test_runs_are_paired_only_when_they_share_seed_and_replications():
+    assert shared_randomness({"seed": 7, "replications": 3}, {"seed": 7, "replications": 3})
+    assert not shared_randomness({"seed": 7, "replications": 3}, {"seed": 8, "replications": 3})
+    assert not shared_randomness({"seed": 7, "replications": 3}, {"seed": 7, "replications": 5})
 
 
 def test_a_run_compared_with_itself_shows_no_significant_difference(tmp_path_factory):
     variants = load_runs(sweep_run(tmp_path_factory.getbasetemp()))
-    diffs = differences(variants, variants)
+    diffs = differences(variants, variants, paired=True)
     assert diffs and all(d.diff == 0 and not d.significant for d in diffs)
 
 
@@ -139,6 +159,7 @@ def test_compare_command_prints_differences_and_charts_them(tmp_path_factory, tm
     done = archsim("compare", str(run), str(run), "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "p95" in done.stdout and "no significant difference" in done.stdout
+    assert "intervals: paired (paired per-replication differences: same seed and replications)" in done.stdout
     assert not re.search(r"\b0\.0\d{3,}", done.stdout)  # no raw seconds such as 0.09986
     assert (tmp_path / "compare.png").stat().st_size > 10_000
 
@@ -173,6 +194,7 @@ def test_compare_command_prints_warnings_before_the_table(tmp_path_factory, tmp_
     lines = done.stdout.splitlines()
     assert lines[0] == f"warning: different seed: A {summary['seed']}, B {summary['seed'] + 1}"
     assert "p95" in done.stdout
+    assert "intervals: Welch (Welch's t: the runs differ in seed or replications, so they are not paired)" in done.stdout
 
 
 def test_command_line_overrides_are_recorded_shown_and_compared(tmp_path):

@@ -81,15 +81,15 @@ def test_cheapest_variant_gets_five_cost_stars_and_the_dearest_one(card):
 
 
 def test_stars_are_relative_on_a_log_scale():
-    places = positions({"a": Estimate(0.010), "b": Estimate(0.100), "c": Estimate(1.0)}, "lower")
+    places = positions({"a": Estimate(0.010), "b": Estimate(0.100), "c": Estimate(1.0)}, "lower", paired=True)
     assert places == {"a": 1.0, "b": pytest.approx(0.5), "c": 0.0}
     assert [to_stars(places[k]) for k in "abc"] == [5, 3, 1]
 
 
 def test_variants_the_measure_cannot_tell_apart_all_get_three_stars():
     overlapping = {"a": Estimate(0.010, 0.004), "b": Estimate(0.012, 0.004)}
-    assert {k: to_stars(p) for k, p in positions(overlapping, "lower").items()} == {"a": 3, "b": 3}
-    assert positions({"a": Estimate(1.0)}, "lower") is None  # one variant: nothing to be relative to
+    assert {k: to_stars(p) for k, p in positions(overlapping, "lower", paired=False).items()} == {"a": 3, "b": 3}
+    assert positions({"a": Estimate(1.0)}, "lower", paired=True) is None  # one variant: nothing to be relative to
 
 
 def test_published_ratings_are_richards_and_ford_for_the_styles_named():
@@ -137,3 +137,55 @@ def test_a_rollout_of_a_capability_the_application_lacks_is_one_clear_error():
     with pytest.raises(ScenarioError) as error:
         load_scenario(MAIN_JOB, ["style.rollout.capability=paymnt"])
     assert "style.rollout.capability: no capability 'paymnt' in the application (did you mean 'payment'?)" in str(error.value)
+
+
+def test_a_difference_that_is_not_significant_gives_equal_stars():
+    # a and b differ by 0.5 ms with replications spread ±1 ms: not significant (Welch or paired with
+    # noisy differences); c is 10x slower, well apart from both
+    a = Estimate(0.0100, None, (0.0090, 0.0100, 0.0110))
+    b = Estimate(0.0105, None, (0.0110, 0.0095, 0.0110))
+    c = Estimate(0.1000, None, (0.0990, 0.1000, 0.1010))
+    for paired in (True, False):
+        places = positions({"a": a, "b": b, "c": c}, "lower", paired)
+        assert to_stars(places["a"]) == to_stars(places["b"]) == 5
+        assert to_stars(places["c"]) == 1
+
+
+def test_paired_differences_separate_what_welch_cannot():
+    # b is a + 1 ms in every replication (shared noise): paired, b is worse; Welch sees the ±10 ms
+    # spread of the replications and cannot tell them apart, so both get three stars
+    a = Estimate(0.050, None, (0.040, 0.050, 0.060))
+    b = Estimate(0.051, None, (0.041, 0.051, 0.061))
+    paired = positions({"a": a, "b": b}, "lower", paired=True)
+    welch = positions({"a": a, "b": b}, "lower", paired=False)
+    assert {k: to_stars(p) for k, p in paired.items()} == {"a": 5, "b": 1}
+    assert {k: to_stars(p) for k, p in welch.items()} == {"a": 3, "b": 3}
+
+
+def test_with_one_replication_the_scorecard_cannot_rank(tmp_path_factory):
+    import json
+    import shutil
+
+    run = tmp_path_factory.mktemp("one") / "run"
+    shutil.copytree(styles_run(tmp_path_factory.getbasetemp()), run)
+    summary = json.loads((run / "summary.json").read_text())
+    for block in summary["variants"].values():  # keep replication 0 of every estimate only
+        _first_replication(block)
+    (run / "summary.json").write_text(json.dumps({**summary, "replications": 1}))
+    one = build_scorecard(load_runs(run))
+    assert not one.can_rank and one.method.startswith("cannot rank: one replication")
+    assert all(s is None for ch in one.characteristics for s in ch.stars.values())
+    assert one.findings() == []
+
+
+def _first_replication(block):
+    for key, value in block.items():
+        if isinstance(value, dict) and "mean" in value and "values" in value:
+            block[key] = {**value, "mean": value["values"][0], "ci95": None, "values": value["values"][:1]}
+        elif isinstance(value, dict):
+            _first_replication(value)
+
+
+def test_a_run_with_replications_says_its_stars_are_paired(card):
+    assert card.can_rank and card.paired
+    assert card.method.startswith("stars from paired per-replication differences")

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..distributions import uniforms
 from ..scenario import model as m
 from ..scenario.checks import resolve_target
 from .events import Wakeup
@@ -33,11 +34,14 @@ class Step:
 
 
 class OperationPlan:
-    """An operation of a service, compiled: its CPU sampler and its downstream step (or None)."""
+    """An operation of a service, compiled: its CPU demand and its downstream step (or None).
+
+    ``service_time(request)`` is the request's draw from the operation's logical source
+    (:class:`~.rng.RequestDraws`), so it does not depend on when the request gets a slot."""
 
     __slots__ = ("service", "name", "service_time", "calls", "mean_service_time_s")
 
-    def __init__(self, service: str, name: str, service_time: Callable[[], float], mean_s: float):
+    def __init__(self, service: str, name: str, service_time: Callable[[Any], float], mean_s: float):
         self.service = service
         self.name = name
         self.service_time = service_time
@@ -46,23 +50,29 @@ class OperationPlan:
 
 
 class CallStep(Step):
-    """A synchronous call: hop there, visit an instance, hop back."""
+    """A synchronous call: hop there, visit an instance, hop back.
+
+    Both hops are the request's draws from the call's own logical source (its position on the
+    request's path), drawn when the call starts; the return hop is handed to the visit as a
+    zero-argument callable returning that number."""
 
     __slots__ = ("service", "operation", "hop", "schedule")
 
-    def __init__(self, service, operation: OperationPlan, hop: Callable[[], float] | None, env):
+    def __init__(self, service, operation: OperationPlan, hop: Callable[[Any], float] | None, env):
         self.service = service
         self.operation = operation
         self.hop = hop
         self.schedule = env.schedule
 
     def start(self, request: Any, k: Continuation, instance: Any) -> None:
-        visit = Visit(request, self.operation, k, self.hop)
-        if self.hop is None:
-            self.service.arrive(visit)
+        hop = self.hop
+        if hop is None:
+            self.service.arrive(Visit(request, self.operation, k, None))
         else:
+            there = hop(request)
+            visit = Visit(request, self.operation, k, hop(request).__float__)
             visit.callbacks = [self.service.on_arrive]
-            self.schedule(visit, NORMAL, self.hop())
+            self.schedule(visit, NORMAL, there)
 
 
 class ResilientCallStep(Step):
@@ -251,15 +261,15 @@ class DelayStep(Step):
 
 
 class WorkStep(Step):
-    """CPU work on the instance running the operation."""
+    """CPU work on the instance running the operation: the request's draw from its logical source."""
 
     __slots__ = ("sample",)
 
-    def __init__(self, sample: Callable[[], float]):
+    def __init__(self, sample: Callable[[Any], float]):
         self.sample = sample
 
     def start(self, request: Any, k: Continuation, instance: Any) -> None:
-        instance.work(request, self.sample(), k)
+        instance.work(request, self.sample(request), k)
 
 
 class MaybeStep(Step):
@@ -369,19 +379,17 @@ class Compiler:
         self._uniforms: dict[str, Callable[[], float]] = {}
         self.resilient: list[tuple[str, ResilientCallStep]] = []  #: Calls with retries/timeouts, by where they are.
         self.breakers: list = []  #: ``(where, CircuitBreakerStep)`` of calls with a circuit breaker.
-        latency = scenario.network.latency
-        self.hop = None if (latency.mean == 0 and latency.variance == 0) else latency.sampler(streams("network"))
+        self.latency = scenario.network.latency
+        self.no_latency = self.latency.mean == 0 and self.latency.variance == 0
+
+    def hop(self, source: str) -> Callable[[Any], float] | None:
+        """The network hops of calls at ``source`` (a position on the request's path), by request."""
+        return None if self.no_latency else self.streams.per_request(f"network:{source}", self.latency)
 
     def uniform(self, name: str) -> Callable[[], float]:
         sampler = self._uniforms.get(name)
         if sampler is None:
-            rng = self.streams(f"branch:{name}")
-
-            def stream():
-                while True:
-                    yield from rng.random(4096).tolist()
-
-            sampler = stream().__next__
+            sampler = uniforms(self.streams(f"branch:{name}"))
             self._uniforms[name] = sampler
         return sampler
 
@@ -394,7 +402,7 @@ class Compiler:
     def step(self, spec, where: str) -> Step:
         if isinstance(spec, m.Call):
             service, operation = resolve_target(self.scenario, spec.call)  # validated already
-            inner: Step = CallStep(self.services[service], self.operations[(service, operation)], self.hop, self.env)
+            inner: Step = CallStep(self.services[service], self.operations[(service, operation)], self.hop(spec.stream or where), self.env)
             if spec.circuit_breaker is not None:
                 from .breaker import CircuitBreakerStep  # only scenarios with breakers load it
 
@@ -413,7 +421,7 @@ class Compiler:
         elif isinstance(spec, m.Delay):
             inner = DelayStep(spec.delay.sampler(self.streams(f"delay:{where}")), self.env)
         elif isinstance(spec, m.Work):
-            inner = WorkStep(spec.work.sampler(self.streams(f"work:{where}")))
+            inner = WorkStep(self.streams.per_request(f"work:{spec.stream or where}", spec.work))
         else:  # pragma: no cover - the model admits no other step
             raise TypeError(f"unknown step {spec!r}")
         if spec.probability < 1:
@@ -436,5 +444,5 @@ class Compiler:
             i = index[resolve_target(self.scenario, src)]
             for name, p in row.items():
                 after[i, index[resolve_target(self.scenario, name)]] += p
-        calls = [CallStep(self.services[s], self.operations[(s, o)], self.hop, self.env) for s, o in targets]
+        calls = [CallStep(self.services[s], self.operations[(s, o)], self.hop(f"{where}:{s}.{o}"), self.env) for s, o in targets]
         return RouteStep(calls, start, after, self.uniform(where))

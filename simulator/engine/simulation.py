@@ -48,7 +48,7 @@ class Simulation:
         self.operations: dict[tuple[str, str], OperationPlan] = {}
         for sname, spec in scenario.services.items():
             for oname, op in spec.operations.items():
-                sampler = op.service_time.sampler(streams(f"service:{sname}.{oname}"))
+                sampler = streams.per_request(f"service:{op.stream or sname + '.' + oname}", op.service_time)
                 self.operations[(sname, oname)] = OperationPlan(sname, oname, sampler, op.service_time.mean)
 
         class_names = list(scenario.classes)

@@ -157,7 +157,7 @@ class Instance:
 
     def _begin(self, visit: Visit, now: float) -> None:
         """Start an admitted request: its CPU work first."""
-        duration = visit.operation.service_time()
+        duration = visit.operation.service_time(visit.request)
         if duration <= 0.0:
             self._after_cpu(visit)
         elif self.cores_busy < self.cores:

@@ -18,24 +18,30 @@ from typing import Any
 
 import numpy as np
 
+from ..distributions import batched
 from ..scenario import model as m
 from .events import NORMAL, Wakeup
 
-BATCH = 4096
-
 
 class Request:
-    """One client request; also the SimPy event of its arrival."""
+    """One client request; also the SimPy event of its arrival.
 
-    __slots__ = ("callbacks", "_ok", "cls", "t0", "state", "user")
+    ``index`` is its arrival number (0, 1, ...) and ``visits`` counts its visits to each logical
+    random source: together they pick its demands and hops (:class:`~.rng.RequestDraws`), so the
+    same request draws the same numbers in every variant, whatever order events happen in.
+    """
 
-    def __init__(self, callbacks: list, cls: int = 0, t0: float = 0.0):
+    __slots__ = ("callbacks", "_ok", "cls", "t0", "state", "user", "index", "visits")
+
+    def __init__(self, callbacks: list, cls: int = 0, t0: float = 0.0, index: int = 0):
         self.callbacks = callbacks
         self._ok = True
         self.cls = cls
         self.t0 = t0
         self.state = 0  # 0 in flight, 1 answered, 2 given up (timeout)
         self.user: Any = None
+        self.index = index
+        self.visits: dict[str, int] = {}
 
 
 class RateProfile:
@@ -86,22 +92,17 @@ class RateProfile:
         return rate
 
 
-def _stream(draw: Callable[[int], np.ndarray]) -> Callable[[], float]:
-    def gen():
-        while True:
-            yield from draw(BATCH).tolist()
-
-    return gen().__next__
-
-
 class ClassPicker:
-    """Draws the request class of each new request from the mix (one random stream)."""
+    """Draws the request class of each new request from the mix (one random stream).
+
+    Both sources call it once per request in arrival order, so request ``k`` gets the ``k``-th
+    draw: the class choice is indexed by request, as the demands are."""
 
     def __init__(self, shares: list[float], rng: np.random.Generator):
         self.single = len(shares) == 1
         cdf = np.cumsum(shares)
         cdf[-1] = 1.0
-        self.next = _stream(lambda n: np.searchsorted(cdf, rng.random(n), side="right").clip(0, len(shares) - 1))
+        self.next = batched(lambda n: np.searchsorted(cdf, rng.random(n), side="right").clip(0, len(shares) - 1))
 
 
 class OpenSource:
@@ -115,8 +116,8 @@ class OpenSource:
         self.offered = 0  #: Arrivals so far (the offered load, counted before any admission).
         peak = self.profile.peak
         if workload.arrivals == "poisson":
-            self.gap = _stream(lambda n: streams("arrivals").exponential(1.0 / peak, n))
-            self.thin = None if self.profile.constant else _stream(lambda n: streams("arrivals:thinning").random(n))
+            self.gap = batched(lambda n: streams("arrivals").exponential(1.0 / peak, n))
+            self.thin = None if self.profile.constant else batched(lambda n: streams("arrivals:thinning").random(n))
         else:
             self.gap = None  # deterministic: spacing follows the current rate
             self.thin = None
@@ -147,6 +148,7 @@ class OpenSource:
             return  # thinned: no request at this candidate time
         if self.gap is None and self.profile(now) <= 0:
             return
+        request.index = self.offered
         self.offered += 1
         request.t0 = now
         request.cls = 0 if self.picker.single else self.picker.next()
@@ -188,7 +190,7 @@ class ClosedSource:
     def _wake_up(self, user: User) -> None:
         now = self.env._now
         cls = 0 if self.picker.single else self.picker.next()
-        request = Request(None, cls, now)
+        request = Request(None, cls, now, self.offered)
         request.user = user
         user.request = request
         self.offered += 1

@@ -10,6 +10,7 @@ state) and the result blocks in ``extras``: ``platform``, ``cost``, ``availabili
 
 from __future__ import annotations
 
+from ..distributions import uniforms
 from ..engine.extension import Extension
 from .autoscaler import Autoscaler
 from .cost import cost_summary
@@ -20,7 +21,7 @@ from .hosts import HostPool
 from .lifecycle import FAILED, PROVISIONING, STARTING, STOPPING, Fleet
 from .recovery import recovery_summary
 from .rollout import Rollout
-from .versions import Version, uniform_stream
+from .versions import Version
 
 
 class Platforms(Extension):
@@ -37,7 +38,7 @@ class Platforms(Extension):
             platform = resolve(spec.platform, scenario.platforms) if spec.platform is not None else None
             fleet = Fleet(sim, runtime, platform, self.hosts if platform is not None else None, explicit=platform is not None)
             if name in error_targets:
-                fleet.base = Version("v1", uniform=uniform_stream(sim.streams(f"errors:{name}:v1")), versioned=True)
+                fleet.base = Version("v1", uniform=uniforms(sim.streams(f"errors:{name}:v1")), versioned=True)
             fleet.adopt_initial(fleet.base)
             self.fleets[name] = fleet
         self.host_cpu = HostCpu(sim, scenario.hosts, self.hosts, self.fleets) if scenario.hosts and scenario.hosts.cpu == "shared" else None

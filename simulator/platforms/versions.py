@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..distributions import uniforms
 from ..engine.callgraph import OperationPlan
 from ..engine.station import Instance, Visit
 from ..scenario.platform import Version as VersionSpec
@@ -63,21 +64,12 @@ class Version:
             for (sname, oname), plan in sim.operations.items():
                 if sname != service:
                     continue
-                sampler = spec.service_time.sampler(sim.streams(f"service:{sname}.{oname}:{name}"))
+                logical = sim.scenario.services[sname].operations[oname].stream or f"{sname}.{oname}"
+                sampler = sim.streams.per_request(f"service:{logical}:{name}", spec.service_time)
                 new = OperationPlan(sname, oname, sampler, spec.service_time.mean)
                 new.calls = plan.calls
                 plans[plan] = new
-        return cls(name, plans, spec.error_rate, spec.fails_readiness, uniform_stream(sim.streams(f"errors:{service}:{name}")))
-
-
-def uniform_stream(rng) -> Callable[[], float]:
-    """Uniform(0, 1) draws from ``rng``, batched."""
-
-    def stream():
-        while True:
-            yield from rng.random(4096).tolist()
-
-    return stream().__next__
+        return cls(name, plans, spec.error_rate, spec.fails_readiness, uniforms(sim.streams(f"errors:{service}:{name}")))
 
 
 class VersionedInstance(Instance):

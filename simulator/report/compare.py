@@ -1,10 +1,12 @@
 """Differences between two runs, with confidence intervals: is B really better than A?
 
 For each variant the two runs share (or the single variant of each, if they share none), each
-headline metric's difference B − A is estimated from the per-replication values with Welch's
-t interval (unequal variances, Welch-Satterthwaite degrees of freedom). A difference whose 95%
-interval excludes zero is marked significant; with one replication on either side there is no
-interval and the difference is shown bare.
+headline metric's difference B − A is estimated from the per-replication values: with a paired
+Student-t interval on the per-replication differences when the two runs share seed and
+replication count (they saw the same random numbers, :mod:`simulator.paired`), else with Welch's
+unpaired t interval. Every difference says which it used. A difference whose 95% interval
+excludes zero is marked significant; with one replication on either side there is no interval
+and the difference is shown bare.
 
 Runs that are not like for like (another scenario, seed, duration, warm-up or replication
 count, or a run that did not finish ``ok``) are still compared, with one warning per reason
@@ -13,13 +15,13 @@ count, or a run that did not finish ``ok``) are still compared, with one warning
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ArchsimError
 from ..formatting import unit_of
-from ..results.rundata import Estimate, VariantRun
+from ..paired import NONE, difference
+from ..results.rundata import VariantRun
 
 #: (path in the variant block, label, lower is better).
 METRICS = (
@@ -41,9 +43,10 @@ class Difference:
     metric: str
     a: float
     b: float
-    ci95: float | None  #: Half-width of the 95% CI of b − a (Welch), None without replications.
+    ci95: float | None  #: Half-width of the 95% CI of b − a, None without replications.
     lower_is_better: bool
     unit: str = ""  #: ``s``, ``/s``, ``%``, ``usd`` or plain, for :mod:`simulator.formatting`.
+    method: str = NONE  #: How ``ci95`` was made: ``paired``, ``Welch``, ``exact`` or ``none``.
 
     @property
     def diff(self) -> float:
@@ -110,20 +113,6 @@ def override_warnings(a: dict, b: dict) -> list[str]:
     return lines
 
 
-def welch_ci(a: Estimate, b: Estimate) -> float | None:
-    """Half-width of the 95% CI of mean(b) − mean(a) from per-replication values (Welch)."""
-    from scipy import stats
-
-    if len(a.values) < 2 or len(b.values) < 2:
-        return None
-    va = stats.tvar(a.values) / len(a.values)
-    vb = stats.tvar(b.values) / len(b.values)
-    if va + vb == 0:
-        return 0.0
-    df = (va + vb) ** 2 / (va**2 / (len(a.values) - 1) + vb**2 / (len(b.values) - 1))
-    return float(stats.t.ppf(0.975, df) * math.sqrt(va + vb))
-
-
 def pairs(run_a: list[VariantRun], run_b: list[VariantRun]) -> list[tuple[str, VariantRun, VariantRun]]:
     """Variants compared: those with the same name in both runs, else the only variant of each."""
     names_b = {v.name: v for v in run_b}
@@ -138,16 +127,24 @@ def pairs(run_a: list[VariantRun], run_b: list[VariantRun]) -> list[tuple[str, V
     )
 
 
-def differences(run_a: list[VariantRun], run_b: list[VariantRun]) -> list[Difference]:
-    """Every metric both sides have, for every compared pair."""
+def differences(run_a: list[VariantRun], run_b: list[VariantRun], paired: bool) -> list[Difference]:
+    """Every metric both sides have, for every compared pair; ``paired`` when the runs share seed
+    and replications (:func:`simulator.paired.shared_randomness`), Welch otherwise."""
     out = []
     for pair, a, b in pairs(run_a, run_b):
         for path, label, lower in METRICS:
             ea, eb = a.get(path), b.get(path)
             if ea is None or eb is None:
                 continue
-            out.append(Difference(pair, label, ea.mean, eb.mean, welch_ci(ea, eb), lower, unit_of(path)))
+            interval = difference(ea, eb, paired)
+            out.append(Difference(pair, label, ea.mean, eb.mean, interval.ci95, lower, unit_of(path), interval.method))
     return out
+
+
+def methods(diffs: list[Difference]) -> str:
+    """The interval methods used, for a title: ``paired``, ``Welch``, ``paired and Welch`` or ``none``."""
+    used = [m for m in dict.fromkeys(d.method for d in diffs) if m not in ("none", "exact")]
+    return " and ".join(used) or "none (one replication)"
 
 
 def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: str = "compare",
@@ -185,7 +182,7 @@ def draw_differences(diffs: list[Difference], out_dir: Path, title: str, stem: s
         ax.set_xlim(-limit, limit)
         ax.axvline(0, color="black", linewidth=1)
         ax.invert_yaxis()
-        ax.set_xlabel("B relative to A (%, error bars: 95% CI, Welch)")
+        ax.set_xlabel(f"B relative to A (%, error bars: 95% CI, {methods(diffs)})")
         if warnings:
             fig.suptitle(title, fontsize=17, fontweight="bold")
             ax.set_title("\n".join(f"warning: {w}" for w in warnings), fontsize=11, fontweight="normal",

@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import __version__
 from ..results.rundata import VariantRun
 from ..scorecard import Scorecard
-from .tables import SUMMARY_COLUMNS, measure_rows, overrides_text, scorecard_rows, summary_rows
+from .tables import CANNOT_RANK, NOT_MEASURED, SUMMARY_COLUMNS, measure_rows, overrides_text, scorecard_rows, summary_rows
 from .thresholds import HEADER as THRESHOLD_HEADER, threshold_rows  # archsim loadtest's checks
 
 CSS = """
@@ -83,7 +83,7 @@ def _swatch(colour: str | None) -> str:
 def _stars(cell: str) -> str:
     """``★★★☆☆ (R&F ★★☆☆☆)`` as measured stars over a small published line."""
     mine, _, theirs = cell.partition(" (R&F ")
-    out = '<span class="na">not measured</span>' if mine == "not measured" else f'<span class="stars">{escape(mine)}</span>'
+    out = f'<span class="na">{escape(mine)}</span>' if mine in (NOT_MEASURED, CANNOT_RANK) else f'<span class="stars">{escape(mine)}</span>'
     if theirs:
         out += f'<span class="published">R&amp;F {escape(theirs.rstrip(")"))}</span>'
     return out
@@ -160,6 +160,7 @@ def render_html(title: str, variants: list[VariantRun], card: Scorecard, charts:
 {"<h2>Thresholds and validity</h2>" + _table(THRESHOLD_HEADER, threshold_rows(variants)) if threshold_rows(variants) else ""}
 <h2>Trade-off scorecard</h2>
 <p class="lead">Stars are relative to the variants compared: 5 = best of them, 1 = worst, 3 each when the runs cannot tell them apart.
+<strong>{escape(card.method[0].upper() + card.method[1:])}.</strong>
 Grey lines are the published ratings of Richards &amp; Ford (2020) for the same style, which are absolute across styles. Definitions: <code>docs/scorecard.md</code>.</p>
 {_table(sc_header, sc_rows, colours=colours, stars=True)}
 {"<h3>Agreements and disagreements with the published ratings</h3><ul class='findings'>" + finding_items + "</ul>" if findings else "<p class='na'>No variant maps to a published style, so there is nothing to compare with Richards &amp; Ford.</p>"}

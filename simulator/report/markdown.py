@@ -34,7 +34,8 @@ def render_markdown(title: str, variants: list[VariantRun], card: Scorecard, cha
         parts += ["## Thresholds and validity", "", _table(THRESHOLD_HEADER, threshold_rows(variants)), ""]
     header, rows = scorecard_rows(card)
     parts += ["## Trade-off scorecard", "", "Stars are relative to the variants compared (5 = best of them); "
-              "R&F = published rating by Richards & Ford (2020), absolute across styles.", "", _table(header, rows), ""]
+              "R&F = published rating by Richards & Ford (2020), absolute across styles.", "",
+              f"**{card.method[0].upper() + card.method[1:]}.**", "", _table(header, rows), ""]
     findings = card.findings()
     if findings:
         parts += ["### Agreements and disagreements with the published ratings", ""]

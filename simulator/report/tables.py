@@ -54,6 +54,10 @@ def _unfinished_note(v: VariantRun, threshold: float = 0.01) -> str:
     return f" ({unfinished.mean:.0%} unfinished)" if unfinished is not None and unfinished.mean > threshold else ""
 
 
+NOT_MEASURED = "not measured"  #: A star cell whose characteristic the runs have no data for.
+CANNOT_RANK = "cannot rank"  #: A star cell with data but one replication: no stars on noise.
+
+
 def scorecard_rows(card: Scorecard) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the star table: one row per characteristic, measured / published per variant."""
     header = ["characteristic", "scored on"] + [v.label for v in card.variants]
@@ -61,7 +65,10 @@ def scorecard_rows(card: Scorecard) -> tuple[list[str], list[list[str]]]:
     for ch in card.characteristics:
         cells = [ch.title, ch.basis]
         for v in card.variants:
-            mine = star_text(ch.stars.get(v.label)) if ch.measured else "not measured"
+            if not card.can_rank and any(m.present for m in ch.measures):
+                mine = CANNOT_RANK
+            else:
+                mine = star_text(ch.stars.get(v.label)) if ch.measured else NOT_MEASURED
             theirs = ch.published.get(v.label)
             cells.append(mine + (f" (R&F {star_text(theirs)})" if theirs is not None else ""))
         rows.append(cells)

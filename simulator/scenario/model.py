@@ -128,6 +128,9 @@ class Call(Strict):
     circuit_breaker: platform_spec.CircuitBreaker | None = Field(
         default=None, description="fail fast while the callee fails (each attempt passes through it)"
     )
+    stream: str | None = Field(
+        default=None, description="logical name of the random source of its network hops (common random numbers across designs); default: where it is written"
+    )
 
 
 class Parallel(Strict):
@@ -149,6 +152,9 @@ class Work(Strict):
 
     work: Distribution
     probability: float = Field(default=1.0, gt=0, le=1)
+    stream: str | None = Field(
+        default=None, description="logical name of the random source of its demand (common random numbers across designs); default: where it is written"
+    )
 
 
 def _shorthand_step(value: Any) -> Any:
@@ -168,6 +174,9 @@ class Operation(Strict):
         default=ZERO, description="CPU demand of the operation itself, served on one of the instance's cores"
     )
     calls: list[Step] = Field(default_factory=list, description="downstream steps, after the CPU work")
+    stream: str | None = Field(
+        default=None, description="logical name of the random source of its demand (common random numbers across designs); default: `service.operation`"
+    )
 
 
 # --- services ------------------------------------------------------------------------------------

@@ -37,9 +37,14 @@ def is_zero(value: Distribution) -> bool:
     return value.mean == 0 and value.variance == 0
 
 
-def work(value: Distribution) -> list[dict[str, Any]]:
-    """A CPU ``work`` step, or nothing when the demand is always zero (saves an event)."""
-    return [] if is_zero(value) else [{"work": dist(value)}]
+def work(value: Distribution, stream: str | None = None) -> list[dict[str, Any]]:
+    """A CPU ``work`` step, or nothing when the demand is always zero (saves an event).
+
+    ``stream`` names its logical random source (e.g. ``catalog.search``): every style that runs
+    that demand names it alike, so a request draws the same CPU time for it in every style."""
+    if is_zero(value):
+        return []
+    return [{"work": dist(value), "stream": stream}] if stream else [{"work": dist(value)}]
 
 
 def call(target: str, **options: Any) -> dict[str, Any]:
@@ -47,12 +52,13 @@ def call(target: str, **options: Any) -> dict[str, Any]:
     return {"call": target, **options}
 
 
-def data_steps(op: CapabilityOperation, database: str) -> list[dict[str, Any]]:
-    """One capability operation against a database: its reads, its CPU, then its writes."""
+def data_steps(op: CapabilityOperation, database: str, use: str) -> list[dict[str, Any]]:
+    """One capability operation ``use`` (``capability.operation``) against a database: its reads,
+    its CPU, then its writes, each named as a logical random source by ``use`` and its position."""
     return (
-        [call(f"{database}.{READ}")] * op.reads
-        + work(op.cpu)
-        + [call(f"{database}.{WRITE}")] * op.writes
+        [call(f"{database}.{READ}", stream=f"{use}.{READ}[{i}]") for i in range(op.reads)]
+        + work(op.cpu, use)
+        + [call(f"{database}.{WRITE}", stream=f"{use}.{WRITE}[{i}]") for i in range(op.writes)]
     )
 
 
@@ -156,7 +162,11 @@ class Build:
                 "instances": 1,
                 "cores": db.cores,
                 "concurrency": max(db.pool, db.cores),
-                "operations": {READ: {"service_time": dist(db.read)}, WRITE: {"service_time": dist(db.write)}},
+                # named by role, not by service: the j-th read of a request draws alike in every style
+                "operations": {
+                    READ: {"service_time": dist(db.read), "stream": f"database.{READ}"},
+                    WRITE: {"service_time": dist(db.write), "stream": f"database.{WRITE}"},
+                },
             },
             "database",
         )
@@ -241,10 +251,10 @@ def synchronous_layout(
             db_calls = op.reads + op.writes
             hops.add(db_calls)
             if target == home:
-                entry_calls += work(local_call(capability)) + data_steps(op, database_of[capability])
+                entry_calls += work(local_call(capability)) + data_steps(op, database_of[capability], step.use)
             else:
                 name = remote_name(capability, op_name)
-                operations[target].setdefault(name, {"calls": work(ser) + data_steps(op, database_of[capability])})
+                operations[target].setdefault(name, {"calls": work(ser) + data_steps(op, database_of[capability], step.use)})
                 entry_calls += work(ser) + [call(f"{target}.{name}")]
                 hops.add(1)
         entry_name = request if request not in operations[home] else f"{request}-request"

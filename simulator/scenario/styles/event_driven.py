@@ -78,7 +78,7 @@ def compile(b: Build) -> None:
         for i, step in enumerate(spec.steps):
             capability, _, op = b.operation(step.use)
             if not step.deferrable:
-                api_calls += work(b.style.in_process_call) + data_steps(op, DATABASE)
+                api_calls += work(b.style.in_process_call) + data_steps(op, DATABASE, step.use)
                 hops.add(op.reads + op.writes)
                 continue
             topic = topic_of.get(capability)
@@ -91,7 +91,7 @@ def compile(b: Build) -> None:
                 events[topic] = {}
                 api_calls += work(ser) + [call(f"{BROKER}.{topic}:{request}")]
                 hops.add(1)  # api -> broker (publish, acknowledged)
-            events[topic].setdefault(capability, []).extend(data_steps(op, DATABASE))
+            events[topic].setdefault(capability, []).extend(data_steps(op, DATABASE, step.use))
             hops.add(op.reads + op.writes, waited_for=False)
         for topic, by_capability in events.items():
             deliveries = []

@@ -43,7 +43,7 @@ def compile(b: Build) -> None:
             _, _, op = b.operation(step.use)
             calls += work(b.style.in_process_call)
             calls += work(settings.grid_read) * op.reads
-            calls += work(op.cpu)
+            calls += work(op.cpu, step.use)
             calls += (work(settings.grid_write) + replicate + write_behind) * op.writes
             hops.add(op.writes * (peers + 2), waited_for=False)  # copies to peers, unit -> pump, pump -> db
         unit_ops[request] = {"calls": calls}
