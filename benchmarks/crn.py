@@ -37,18 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulator.engine.simulation import simulate  # noqa: E402
+from simulator.platforms import extensions_for  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 
 METRICS = (("latency_p95_s", "p95 latency"), ("latency_mean_s", "mean latency"))
 
 
 def replicate(scenario, replication: int):
-    """One replication with the platform model attached (through the extension seam where the
-    engine has it; before it, platforms attach themselves)."""
-    try:
-        from simulator.platforms import extensions_for
-    except ImportError:
-        return simulate(scenario, replication)
+    """One replication with the platform model attached through the extension seam."""
     return simulate(scenario, replication, extensions=extensions_for(scenario))
 
 

@@ -14,28 +14,18 @@ from simulator.engine.callgraph import WorkStep
 from simulator.engine.rng import RequestDraws, Streams
 from simulator.engine.simulation import Simulation, simulate
 from simulator.engine.workload import Request
+from simulator.platforms import extensions_for
 from simulator.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "styles-baseline.yaml"
 
 
-
-def _extensions(scenario):
-    """The platform model's extensions, through the extension seam where the engine has it
-    (before it, platforms attach themselves and this is None)."""
-    try:
-        from simulator.platforms import extensions_for
-    except ImportError:
-        return None
-    return extensions_for(scenario)
-
-
 def replicate(scenario, replication: int):
-    return simulate(scenario, replication, extensions=_extensions(scenario))
+    return simulate(scenario, replication, extensions=extensions_for(scenario))
 
 
 def build(scenario) -> Simulation:
-    return Simulation(scenario, 0, _extensions(scenario))
+    return Simulation(scenario, 0, extensions_for(scenario))
 
 
 def _steps(node, seen=None):

@@ -20,7 +20,7 @@ from simulator.loadtest.cli import register
 from simulator.loadtest.convert import load_extras, timeseries_rows, variant_block
 from simulator.loadtest.pacing import ArrivalSchedule, PacingStats, merge_pacing
 from simulator.loadtest.plan import LoadPlan, mean_rate, plan_for, spike_events, task_weights, users_for_open
-from simulator.loadtest.recording import Recorder, merge_records
+from simulator.loadtest.recording import Recorder
 from simulator.loadtest.target import check_target
 from simulator.report import build_report
 from simulator.results import rundir

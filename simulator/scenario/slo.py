@@ -151,7 +151,7 @@ class Slo(Strict):
         if isinstance(value, dict):
             value = _from_mapping(value)
         if not isinstance(value, list) or not value:
-            raise ValueError(f"expected a list of thresholds such as ['p95<200ms', 'errors<1%'], or a mapping such as {{p95: 200ms}}")
+            raise ValueError("expected a list of thresholds such as ['p95<200ms', 'errors<1%'], or a mapping such as {p95: 200ms}")
         return {"thresholds": [t if isinstance(t, Threshold) else Threshold.parse(t) for t in value]}
 
     def _overall(self, *metrics: str) -> Threshold | None:
