@@ -4,7 +4,7 @@
 own (so it never touches another deployment), then:
 
 1. **Ramp.** Short open-model load tests at rising rates (``RAMP_STEP_PER_S`` apart) until the
-   completed throughput stops following the offered load (below 90% of it) or latency passes
+   completed throughput stops following the offered load (below 90% of it, by more than arrival noise: :func:`fell_short`) or latency passes
    ``RAMP_LATENCY_LIMIT_S``; the saturation throughput is the most any step completed.
 2. **Levels.** At each level (a fraction of that saturation) and the hold-out, ``repetitions``
    open-model load tests of ``duration_s`` with a warm-up, through the ``archsim loadtest`` command
@@ -80,6 +80,18 @@ def shop_mix() -> dict[str, float]:
     from ..scenario import load_scenario
 
     return dict(load_scenario(SHOP_SCENARIO).base.workload.mix or {})
+
+
+def fell_short(offered_per_s: float, completed_per_s: float, window_s: float) -> bool:
+    """Whether a ramp step completed less than 90% of the offered load by more than Poisson noise.
+
+    A short step at a low rate completes few requests: 80 at 20/s over 4 s, whose count varies by
+    about 11% from arrivals alone. So the shortfall must also exceed three standard deviations of
+    the offered count (``3 sqrt(rate × window)``), which noise alone passes about once in 700 steps.
+    """
+    expected = offered_per_s * window_s
+    shortfall = (offered_per_s - completed_per_s) * window_s
+    return completed_per_s < 0.9 * offered_per_s and shortfall > 3 * math.sqrt(expected)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -235,7 +247,7 @@ class Loop:
             steps.append({"target_per_s": rate, "throughput_per_s": throughput, "latency_mean_s": mean})
             best = max(best, throughput)
             self.log(f"ramp: {rate:.0f}/s offered, {throughput:.1f}/s completed, mean {mean * 1e3:.1f} ms")
-            if throughput < 0.9 * rate or mean > RAMP_LATENCY_LIMIT_S:
+            if fell_short(rate, throughput, run.duration_s - run.warmup_s) or mean > RAMP_LATENCY_LIMIT_S:
                 break
             rate = self.next_ramp_rate(rate)
         self.manifest.saturation = {"measured_per_s": best, "method": f"ramp of {self.ramp_step_s:g} s steps, {self.ramp_method}", "steps": steps}
