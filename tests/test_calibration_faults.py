@@ -139,3 +139,16 @@ def test_a_deployment_that_fails_to_start_removes_the_projects_containers_and_ke
         loop.run()
     assert removed == [loop.project]
     assert manifest(tmp_path / "m")["style"] == "monolith"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--scenario", "scenarios/http-site.yaml", "--host", "http://127.0.0.1:9"], "no `services`"),
+    (["--scenario", str(SCENARIO), "--host", "http://127.0.0.1:9", "--cpu-source", "cgroup:/no/such/cgroup"], "no cgroup v2 cpu.stat"),
+    (["--scenario", str(SCENARIO), "--host", "http://127.0.0.1:9", "--cpu-source", "gpu"], "expected cgroup:PATH, header:NAME or none"),
+    (["--scenario", str(SCENARIO)], "--scenario FILE and --host URL go together"),
+    (["monolith", "--scenario", str(SCENARIO), "--host", "http://127.0.0.1:9"], "STYLE and --scenario exclude each other"),
+])
+def test_bad_input_to_a_user_calibration_is_one_line_and_exit_2_before_any_load(args, says, tmp_path):
+    done = calibrate(*args, "--out", str(tmp_path / "m"), cwd=REPO)
+    assert done.returncode == 2 and says in last_line(done.stderr)
+    assert not (tmp_path / "m").exists()
