@@ -29,43 +29,66 @@ def _fractions(option: str, text: str) -> list[float]:
 
 def calibrate(
     style: Annotated[Optional[str], typer.Argument(metavar="STYLE", help="Deploy this style, measure it and calibrate (monolith).")] = None,
+    scenario: Annotated[Optional[Path], typer.Option("--scenario", metavar="FILE", help="Calibrate your own scenario (services + http: classes) against --host.")] = None,
+    host: Annotated[Optional[str], typer.Option("--host", metavar="URL", help="Your running deployment (with --scenario); loopback only unless --allow-remote.")] = None,
+    cpu_source: Annotated[str, typer.Option("--cpu-source", metavar="SRC", help="With --scenario: cgroup:PATH (cgroup v2 cpu.stat), header:NAME (per-request CPU ms) or none.")] = "none",
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow a --host that is not a loopback address.")] = False,
     levels: Annotated[str, typer.Option("--levels", metavar="P,P,...", help="Load levels as percentages of the measured saturation.")] = "20%,50%,80%",
     hold_out: Annotated[str, typer.Option("--hold-out", metavar="P", help="A level measured but not fitted, for validation ('none' for none).")] = "65%",
     duration: Annotated[str, typer.Option("--duration", metavar="D", help="Length of each load test, warm-up included.")] = "60s",
     warmup: Annotated[str, typer.Option("--warmup", metavar="D", help="Warm-up of each load test (discarded).")] = "10s",
     repetitions: Annotated[int, typer.Option("--repetitions", min=2, metavar="N", help="Load tests per level (at least 2).")] = 2,
     ramp_step: Annotated[str, typer.Option("--ramp-step", metavar="D", help="Length of each step of the saturation ramp.")] = "10s",
-    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Measurement folder (default: results/calibration/<style>-<timestamp>).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Measurement folder (default: results/calibration/<name>-<timestamp>).")] = None,
     from_dir: Annotated[Optional[Path], typer.Option("--from", metavar="DIR", help="Rebuild the calibration and report from a stored measurement folder (no containers).")] = None,
-    calibrated: Annotated[Optional[Path], typer.Option("--calibrated", metavar="FILE", help="Where to write the calibrated scenario (default: calibrated/<style>.yaml).")] = None,
+    calibrated: Annotated[Optional[Path], typer.Option("--calibrated", metavar="FILE", help="Where to write the calibrated scenario (default: calibrated/<name>.yaml).")] = None,
     report_dir: Annotated[Optional[Path], typer.Option("--report", metavar="DIR", help="Report folder (default: <measurements>/report).")] = None,
 ) -> None:
     """Fit demands, shapes and per-hop cost to measurements; write the calibrated scenario and a validation report."""
     from ..console import stderr, stdout
     from .rebuild import rebuild
 
-    if from_dir is None and style is None:
-        raise ArchsimError("calibrate: give a STYLE to measure (e.g. monolith) or --from DIR (a stored measurement folder)")
+    given = [name for name, value in (("STYLE", style), ("--scenario", scenario), ("--from", from_dir)) if value is not None]
+    if not given:
+        raise ArchsimError("calibrate: give a STYLE to measure (e.g. monolith), --scenario FILE --host URL (your own system), "
+                           "or --from DIR (a stored measurement folder)")
+    if len(given) > 1:
+        raise ArchsimError(f"calibrate: {' and '.join(given)} exclude each other; give one")
+    if (scenario is None) != (host is None):
+        raise ArchsimError("calibrate: --scenario FILE and --host URL go together (your scenario, and where your deployment answers)")
+    if scenario is not None and not scenario.is_file():
+        raise ArchsimError(f"--scenario {scenario}: no such file")
     if from_dir is None:
         from datetime import datetime
 
-        from .orchestrate import Loop
+        from .orchestrate import Interrupted, Loop, interruptible
 
         fractions = _fractions("--levels", levels)
         held = None if hold_out.strip().lower() == "none" else _fractions("--hold-out", hold_out)[0]
         duration_s, warmup_s = duration_option_s("--duration", duration), duration_option_s("--warmup", warmup)
         if warmup_s >= duration_s:
             raise ArchsimError(f"--warmup {warmup} must be shorter than --duration {duration}")
-        from_dir = out if out is not None else Path("results") / "calibration" / f"{style}-{datetime.now():%Y%m%d-%H%M%S}"
-        loop = Loop(style, from_dir, levels=fractions, hold_out=held, duration_s=duration_s, warmup_s=warmup_s,
-                    repetitions=repetitions, ramp_step_s=duration_option_s("--ramp-step", ramp_step), log=lambda line: stderr.print(line, highlight=False))
+        name = style if style is not None else scenario.stem
+        from_dir = out if out is not None else Path("results") / "calibration" / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+        options = dict(levels=fractions, hold_out=held, duration_s=duration_s, warmup_s=warmup_s, repetitions=repetitions,
+                       ramp_step_s=duration_option_s("--ramp-step", ramp_step), log=lambda line: stderr.print(line, highlight=False))
+        if scenario is not None:
+            from .user import UserLoop, parse_cpu_source
+
+            loop = UserLoop(scenario, host, from_dir, cpu_source=parse_cpu_source(cpu_source), allow_remote=allow_remote, **options)
+            cleaned = "archsim started no containers"
+        else:
+            loop = Loop(style, from_dir, **options)
+            cleaned = f"every container of project {loop.project} removed"
         try:
-            loop.run()
-        except KeyboardInterrupt:
-            stderr.print(f"interrupted: measurements so far in {from_dir}; every container of project {loop.project} removed")
-            raise typer.Exit(130) from None
+            with interruptible():
+                loop.run()
+        except KeyboardInterrupt as exc:
+            code = exc.exit_code if isinstance(exc, Interrupted) else 130
+            stderr.print(f"interrupted ({exc or 'SIGINT'}): measurements so far in {from_dir} (readable by --from); {cleaned}", highlight=False)
+            raise typer.Exit(code) from None
         except ArchsimError as exc:
-            raise ArchsimError(f"{exc.message} (measurements so far in {from_dir}; containers removed)") from None
+            raise ArchsimError(f"{exc.message} (measurements so far in {from_dir}, readable by --from; {cleaned})") from None
     elif not from_dir.is_dir():
         raise ArchsimError(f"--from {from_dir}: no such folder")
     from .folder import read
@@ -76,7 +99,7 @@ def calibrate(
     for line in outcome.calibration.warnings:
         stderr.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
     for verdict in outcome.validation.verdicts:
-        stdout.print(("met     " if verdict.met else "MISSED  " if verdict.met is False else "-       ") + verdict.text(), highlight=False)
+        stdout.print(("-       " if verdict.met is None else "met     " if verdict.met else "MISSED  ") + verdict.text(), highlight=False)
     stdout.print(f"calibrated scenario: {outcome.scenario_file}")
     stdout.print(f"report: {outcome.report_html} (and {outcome.report_md.name})")
 

@@ -125,16 +125,17 @@ def _started(environment, **_kwargs):
 @events.request.add_listener
 def _cpu(name, response=None, exception=None, **_kwargs):
     if exception is None and response is not None:
-        value = response.headers.get("{header}") if response.headers else None
+        value = response.headers.get("{header}") if "{header}" and response.headers else None
         if value:
             _reports.write("{tier}," + name + "," + value + "\\n")
 '''
 
 
-def cpu_report_locustfile(target: Path, style_locustfile: Path, tier: str) -> Path:
-    """Write the listener locustfile (see the module docstring) at ``target``."""
+def cpu_report_locustfile(target: Path, style_locustfile: Path, tier: str, header: str = CPU_HEADER) -> Path:
+    """Write the listener locustfile (see the module docstring) at ``target``; reports are read from
+    ``header`` (milliseconds), none when it is empty."""
     target.write_text(LISTENER.format(locustfiles=str(style_locustfile.parent), module=style_locustfile.stem,
-                                      reports_env=REPORTS_ENV, start_env=START_ENV, header=CPU_HEADER, tier=tier), encoding="utf-8")
+                                      reports_env=REPORTS_ENV, start_env=START_ENV, header=header, tier=tier), encoding="utf-8")
     return target
 
 

@@ -11,8 +11,9 @@ Which number the calibrated model uses:
 
 The utilisation regression (``regression.py``) and the per-request CPU reports are the cross-checks:
 for every tier the mix-weighted CPU per request from each source, and for each operation where
-the source identifies it. Two figures agree when they differ by less than twice their combined
-standard error; every check is reported, agreeing or not.
+the source identifies it. Two figures disagree only when the difference is an effect, not noise:
+more than twice their combined standard error ``sqrt(se_a² + se_b²)`` *and* more than 10% of the
+model's value. Every check is reported, agreeing or not.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from .shape import DemandShape, fit_shape
 from .structure import Structure
 
 ASSUMED_CV = 1.0  #: Shape of a demand without per-request reports (exponential).
+SIGNIFICANT_SE = 2.0  #: A difference beyond this many combined standard errors is not noise (two-sided ~5%).
+MATERIAL_DIFFERENCE = 0.10  #: ... and beyond this share of the model's value it matters for a prediction.
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,20 @@ class CrossCheck:
 
     @property
     def agrees(self) -> bool | None:
-        """Within twice the combined standard error; None when an error is unknown."""
+        """False only when the difference is both significant and large; None when an error is unknown.
+
+        Significant: more than ``SIGNIFICANT_SE`` combined standard errors
+        (``sqrt(se_a² + se_b²)``), so noise alone disagrees about 5% of the time under normal
+        errors. Large: more than ``MATERIAL_DIFFERENCE`` of the model's value, so a difference
+        too small to matter to a prediction is not flagged however many runs pinned it down.
+        """
         if self.primary.std_error is None or self.other.std_error is None:
             return None
         combined = math.hypot(self.primary.std_error, self.other.std_error)
-        return abs(self.other.value - self.primary.value) <= 2 * combined
+        difference = abs(self.other.value - self.primary.value)
+        significant = difference > SIGNIFICANT_SE * combined
+        material = difference > MATERIAL_DIFFERENCE * abs(self.primary.value)
+        return not (significant and material)
 
 
 @dataclass

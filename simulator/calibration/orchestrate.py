@@ -4,7 +4,7 @@
 own (so it never touches another deployment), then:
 
 1. **Ramp.** Short open-model load tests at rising rates (``RAMP_STEP_PER_S`` apart) until the
-   completed throughput stops following the offered load (below 90% of it) or latency passes
+   completed throughput stops following the offered load (below 90% of it, by more than arrival noise: :func:`fell_short`) or latency passes
    ``RAMP_LATENCY_LIMIT_S``; the saturation throughput is the most any step completed.
 2. **Levels.** At each level (a fraction of that saturation) and the hold-out, ``repetitions``
    open-model load tests of ``duration_s`` with a warm-up, through the ``archsim loadtest`` command
@@ -15,7 +15,7 @@ own (so it never touches another deployment), then:
    after every run with its status.
 
 A deployment that does not start, a run whose target errors (more than ``MAX_ERROR_RATE`` of its
-requests failed, or the load test failed), and Ctrl-C each end the loop with one line; the runs so
+requests failed, or the load test failed), and Ctrl-C or SIGTERM each end the loop with one line; the runs so
 far stay in the folder and every container of the project is removed. A load generator that fell
 behind (achieved under 97% of target, or more than 5% of arrivals late) is warned about.
 """
@@ -28,7 +28,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..deploy import lifecycle
@@ -81,6 +82,56 @@ def shop_mix() -> dict[str, float]:
     return dict(load_scenario(SHOP_SCENARIO).base.workload.mix or {})
 
 
+def fell_short(offered_per_s: float, completed_per_s: float, window_s: float) -> bool:
+    """Whether a ramp step completed less than 90% of the offered load by more than Poisson noise.
+
+    A short step at a low rate completes few requests: 80 at 20/s over 4 s, whose count varies by
+    about 11% from arrivals alone. So the shortfall must also exceed three standard deviations of
+    the offered count (``3 sqrt(rate × window)``), which noise alone passes about once in 700 steps.
+    """
+    expected = offered_per_s * window_s
+    shortfall = (offered_per_s - completed_per_s) * window_s
+    return completed_per_s < 0.9 * offered_per_s and shortfall > 3 * math.sqrt(expected)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The calibration was stopped by a signal (SIGINT is Ctrl-C; SIGTERM a supervisor or ``kill``)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  #: 130 for SIGINT, 143 for SIGTERM, as shells report them.
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` while a calibration measures, so either ends
+    it through the same path: the run in progress is marked, the folder kept, the target cleaned up."""
+    def stop(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextmanager
+def cleanup_signals_ignored() -> Iterator[None]:
+    """A second Ctrl-C or SIGTERM must not stop the clean-up half way."""
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 class Loop:
     """One calibration's measurements in ``out`` (see the module docstring)."""
 
@@ -96,12 +147,12 @@ class Loop:
         self.manifest = folders.Manifest(style, self.structure, "containers", self.mix, deployment=facts)
         self.url = ""
         self.ramp_runs: list[folders.RunRecord] = []
+        self.ramp_start_per_s, self.ramp_step_per_s, self.ramp_max_per_s = RAMP_START_PER_S, RAMP_STEP_PER_S, RAMP_MAX_PER_S
 
     # --- one load test -----------------------------------------------------------------------
 
-    def load_test(self, run: folders.RunRecord, where: Path) -> dict:
-        """One ``archsim loadtest`` at ``run.target_rate_per_s`` with CPU collection; returns its summary."""
-        where.mkdir(parents=True, exist_ok=True)
+    def loadtest_argv(self, run: folders.RunRecord, where: Path) -> tuple[list[str], dict[str, str]]:
+        """The ``archsim loadtest`` command of one run and its environment (the style's scenario and locustfile)."""
         locustfile = collect.cpu_report_locustfile(where / "calibrate_locustfile.py", LOCUSTFILES / f"{self.style.replace('-', '_')}.py", "monolith")
         env = {**os.environ, "PYTHONPATH": str(REPO), collect.REPORTS_ENV: str(where / folders.CPU_REPORTS),
                collect.START_ENV: str(where / "test_start.txt")}
@@ -109,9 +160,19 @@ class Loop:
                 "--duration", f"{run.duration_s:g}s", "--set", f"workload.rate={run.target_rate_per_s:.6g}/s",
                 "--set", f"warmup={run.warmup_s:g}s", "--out", str(where), "--locustfile", str(locustfile), "--no-charts",
                 "--allow-late"]  # a generator that fell behind is judged and warned about here (_generator_check)
+        return argv, env
+
+    def cpu_counters(self) -> dict[str, tuple[str, Path]]:
+        """Counter name -> (tier, cumulative CPU file) to sample during a run: every container's cgroup."""
+        return collect.container_counters(self.engine, self.tiers)
+
+    def load_test(self, run: folders.RunRecord, where: Path) -> dict:
+        """One ``archsim loadtest`` at ``run.target_rate_per_s`` with CPU collection; returns its summary."""
+        where.mkdir(parents=True, exist_ok=True)
+        argv, env = self.loadtest_argv(run, where)
         (where / "metrics").mkdir(exist_ok=True)
         write_json(where / "metrics" / "entry-before.json", collect.metrics(self.url))
-        counters = collect.container_counters(self.engine, self.tiers)
+        counters = self.cpu_counters()
         with collect.CpuSampler(counters) as sampler, open(where / "loadtest.log", "w", encoding="utf-8") as log:
             process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
             try:
@@ -158,7 +219,7 @@ class Loop:
             run.status = "ok"
             return summary
         except KeyboardInterrupt:
-            run.status, run.error = "interrupted", "interrupted by the user (Ctrl-C)"
+            run.status, run.error = "interrupted", f"interrupted ({sys.exc_info()[1] or 'SIGINT'})"
             raise
         except ArchsimError as exc:
             run.status, run.error = "error", exc.message
@@ -169,9 +230,15 @@ class Loop:
 
     # --- the loop ------------------------------------------------------------------------------
 
+    ramp_method = f"{RAMP_STEP_PER_S:g}/s apart"
+
+    def next_ramp_rate(self, rate: float) -> float:
+        """The ramp's next offered rate: ``RAMP_STEP_PER_S`` more."""
+        return rate + self.ramp_step_per_s
+
     def ramp(self) -> float:
-        rate, best, steps = RAMP_START_PER_S, 0.0, []
-        while rate <= RAMP_MAX_PER_S:
+        rate, best, steps = self.ramp_start_per_s, 0.0, []
+        while rate <= self.ramp_max_per_s:
             run = folders.RunRecord(f"ramp-{rate:.0f}", "ramp", 1, rate, min(3.0, self.ramp_step_s / 3), self.ramp_step_s)
             summary = self.record(run, self.out / "ramp" / run.id, self.ramp_runs)
             overall = next(iter(summary["variants"].values()))["overall"]
@@ -180,37 +247,46 @@ class Loop:
             steps.append({"target_per_s": rate, "throughput_per_s": throughput, "latency_mean_s": mean})
             best = max(best, throughput)
             self.log(f"ramp: {rate:.0f}/s offered, {throughput:.1f}/s completed, mean {mean * 1e3:.1f} ms")
-            if throughput < 0.9 * rate or mean > RAMP_LATENCY_LIMIT_S:
+            if fell_short(rate, throughput, run.duration_s - run.warmup_s) or mean > RAMP_LATENCY_LIMIT_S:
                 break
-            rate += RAMP_STEP_PER_S
-        self.manifest.saturation = {"measured_per_s": best, "method": f"ramp of {self.ramp_step_s:g} s steps, {RAMP_STEP_PER_S:g}/s apart", "steps": steps}
+            rate = self.next_ramp_rate(rate)
+        self.manifest.saturation = {"measured_per_s": best, "method": f"ramp of {self.ramp_step_s:g} s steps, {self.ramp_method}", "steps": steps}
         folders.write_manifest(self.out, self.manifest)
         return best
+
+    def start(self) -> None:
+        """Bring the target up and set ``self.url``: deploy the style under the loop's own project."""
+        self.log(f"deploying {self.style} (project {self.project})")
+        self.url = lifecycle.up(self.engine, self.style, replicas=1, project=self.project, log=self.log)
+
+    def stop(self) -> None:
+        """Remove every container of the loop's project."""
+        with cleanup_signals_ignored():
+            removed = lifecycle.down(self.engine, self.project)
+            self.log(f"removed {removed} container(s) of project {self.project}")
+
+    def measure(self) -> None:
+        """Ramp to saturation, then every level's repetitions (the target is up)."""
+        saturation = self.ramp()
+        if saturation <= 0:
+            raise EnvironmentProblem("the ramp completed no requests: the deployment does not answer")
+        plan = [(f"{f:.0%}", f * saturation, False) for f in self.levels]
+        if self.hold_out is not None:
+            plan.append((f"hold-out {self.hold_out:.0%}", self.hold_out * saturation, True))
+        self.manifest.levels = {label: rate for label, rate, _ in plan}
+        self.manifest.hold_out = [label for label, _, held in plan if held]
+        for label, rate, held in plan:
+            for repetition in range(1, self.repetitions + 1):
+                run = folders.RunRecord(f"{label.replace('%', 'pct').replace(' ', '-')}-rep{repetition}", label, repetition, rate,
+                                        self.warmup_s, self.duration_s, hold_out=held)
+                self.log(f"{label}: {rate:.1f}/s, repetition {repetition}/{self.repetitions}, {self.duration_s:g} s")
+                self.record(run, folders.run_dir(self.out, run), self.manifest.runs)
 
     def run(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
         folders.write_manifest(self.out, self.manifest)
-        self.log(f"deploying {self.style} (project {self.project})")
         try:
-            self.url = lifecycle.up(self.engine, self.style, replicas=1, project=self.project, log=self.log)
-            saturation = self.ramp()
-            if saturation <= 0:
-                raise EnvironmentProblem("the ramp completed no requests: the deployment does not answer")
-            plan = [(f"{f:.0%}", f * saturation, False) for f in self.levels]
-            if self.hold_out is not None:
-                plan.append((f"hold-out {self.hold_out:.0%}", self.hold_out * saturation, True))
-            self.manifest.levels = {label: rate for label, rate, _ in plan}
-            self.manifest.hold_out = [label for label, _, held in plan if held]
-            for label, rate, held in plan:
-                for repetition in range(1, self.repetitions + 1):
-                    run = folders.RunRecord(f"{label.replace('%', 'pct').replace(' ', '-')}-rep{repetition}", label, repetition, rate,
-                                            self.warmup_s, self.duration_s, hold_out=held)
-                    self.log(f"{label}: {rate:.1f}/s, repetition {repetition}/{self.repetitions}, {self.duration_s:g} s")
-                    self.record(run, folders.run_dir(self.out, run), self.manifest.runs)
+            self.start()
+            self.measure()
         finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the clean-up
-            try:
-                removed = lifecycle.down(self.engine, self.project)
-                self.log(f"removed {removed} container(s) of project {self.project}")
-            finally:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+            self.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import ArchsimError
 from ..results.rundir import write_json
-from . import charts, folder as folders
+from . import charts, folder as folders, user
 from .fit import Calibration, calibrate
 from .report import build_sections, write_report
 from .structure import shared_host
@@ -64,7 +64,12 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
                 f"Simulate: archsim run {scenario_file} --set workload.rate=R/s",
                 f"Measure:  archsim loadtest {scenario_file} --host URL --variant {manifest.style} --set workload.rate=R/s", ""),
     )
-    write(scenario_file, render(manifest.structure, calibration.parameters, settings))
+    if manifest.source == user.SOURCE:
+        header = user.user_header(folder, manifest, scenario_file, len(used), len(measured.observations) - len(used), stamp)
+        write(scenario_file, user.render_user_scenario(folder / manifest.extras["user_scenario"], manifest.structure, calibration.parameters,
+                                                       header, settings.rate_per_s))
+    else:
+        write(scenario_file, render(manifest.structure, calibration.parameters, settings))
     saturation = manifest.saturation.get("measured_per_s")
     validation = validate(scenario_file, measured.observations, out / "simulated", saturation_measured_per_s=saturation,
                           saturation_predicted_per_s=saturation_predicted)
@@ -73,7 +78,9 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
     facts = [f"Source: {manifest.source}; {len(measured.observations)} runs read from {folder}" + (f"; skipped: {'; '.join(measured.skipped)}" if measured.skipped else ""),
              "Levels: " + ", ".join(f"{label} = {rate:.1f}/s" for label, rate in manifest.levels.items()),
              f"Measured saturation: {saturation:.1f}/s ({manifest.saturation.get('method', 'ramp')})" if saturation else "Measured saturation: none"]
-    deployment = [f"{name}: {t.instances} instance(s) × {t.cores} core(s), concurrency {t.concurrency}, CPU limit {t.cpu_limit}"
+    deployment = [f"target {manifest.deployment.get('host')}, CPU source {manifest.deployment.get('cpu_source')} "
+                  f"(attributed to {manifest.deployment.get('cpu_attributed_to')})"] if manifest.source == user.SOURCE else []
+    deployment += [f"{name}: {t.instances} instance(s) × {t.cores} core(s), concurrency {t.concurrency}, CPU limit {t.cpu_limit}"
                   for name, t in manifest.structure.tiers.items()]
     sections = build_sections(calibration, validation, title_facts=facts, deployment=deployment,
                               warnings=[*manifest.warnings, *calibration.warnings], charts=drawn, scenario_file=scenario_file)

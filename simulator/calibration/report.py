@@ -83,7 +83,8 @@ def build_sections(calibration: Calibration, validation: Validation, *, title_fa
     fitted = Section("Fitted parameters", [f"Written to `{scenario_file}`, each with this comment."], [(["parameter", "value ± standard error", "source"], params)])
     checks = [[c.quantity, c.primary.describe(), f"{c.other.describe()} ({c.other.source})", f"{c.relative_difference:+.1%}",
                {True: "agree", False: "DISAGREE", None: "error unknown"}[c.agrees]] for c in calibration.cross_checks]
-    cross = Section("Cross-checks between estimators", ["Agree means within twice the combined standard error."],
+    cross = Section("Cross-checks between estimators", ["Disagree means an effect, not noise: the two differ by more than twice their combined standard error "
+                     "sqrt(se_a² + se_b²) and by more than 10% of the model's value."],
                     [(["quantity", "model (response-time estimator)", "other estimate", "difference", ""], checks)])
     setup = Section("Measurements", [*title_facts, *deployment])
     notes = Section("Warnings", warnings or ["none"])
