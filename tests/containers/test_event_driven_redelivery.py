@@ -62,6 +62,29 @@ def sql(engine: Engine, prefix: str, query: str) -> list[str]:
     return engine.lines("exec", f"{prefix}-postgres", "psql", "-h", "/tmp", "-U", "archsim", "-d", "archsim", "-At", "-c", query)
 
 
+def consumers_reading(engine: Engine, prefix: str, hostnames: dict[str, str], timeout_s: float = 60.0) -> None:
+    """Wait until every worker has joined the consumer group (its first ``XREADGROUP``).
+
+    ``lifecycle.up`` waits for the API's deep health only, which never asks the workers: a worker
+    still starting (or one that failed to start) when the orders go out leaves every event to the
+    other one, which is then the one killed, and no one is left to redeliver. Fail here, naming
+    the worker and how it stopped, rather than later on an exec into a stopped container.
+    """
+    deadline = time.monotonic() + timeout_s
+    while set(pending_by_consumer(engine, prefix)) < set(hostnames):
+        if time.monotonic() > deadline:
+            missing = [hostnames[h] for h in hostnames if h not in pending_by_consumer(engine, prefix)]
+            raise AssertionError("workers not reading events: " + "; ".join(stopped(engine, name) for name in missing))
+        time.sleep(0.2)
+
+
+def stopped(engine: Engine, name: str) -> str:
+    """How a container is doing: its state, exit code, OOM flag and last log line."""
+    state = engine.call("inspect", "--format", "{{.State.Status}} exit {{.State.ExitCode}} oom {{.State.OOMKilled}}", name, check=False)
+    tail = engine.call("logs", "--tail", "1", name, check=False)
+    return f"{name}: {state.stdout.strip()} ({(tail.stdout + tail.stderr).strip()[-200:] or 'no log'})"
+
+
 def worker_metrics(engine: Engine, name: str) -> dict:
     script = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/metrics?format=json').read().decode())"
     return json.loads(engine.call("exec", name, "python3", "-c", script).stdout)
@@ -82,6 +105,7 @@ def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, 
     try:
         workers = [f"{prefix}-worker-1", f"{prefix}-worker-2"]
         hostnames = {engine.call("inspect", "--format", "{{.Config.Hostname}}", w).stdout.strip(): w for w in workers}
+        consumers_reading(engine, prefix, hostnames)
         carts = [f"redelivery-{i}" for i in range(ORDERS)]
         for i, cart in enumerate(carts):
             call(f"{url}/carts/{cart}/items", "POST", {"product_id": FIRST_PRODUCT + i, "quantity": 1})
@@ -120,6 +144,8 @@ def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, 
                 break
             time.sleep(0.25)
             left_pending = sum(pending_by_consumer(engine, prefix).values())
+        state = {r.name: r.state for r in lifecycle.running(engine, project)}.get(survivor)
+        assert state == "running", f"the surviving worker stopped: {stopped(engine, survivor)}"
         events = worker_metrics(engine, survivor)["events"]
     finally:
         lifecycle.down(engine, project)
