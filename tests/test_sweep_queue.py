@@ -143,3 +143,16 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(ArchsimError, match=r"install the extra: pip install 'archsim\[dask\]'"):
         DaskExecutor("local", 1).__enter__()
+
+
+def test_a_sweep_over_the_load_draws_capacity_curves_once_with_a_line_per_variant(reference):
+    """capacity.png is the saturation chart of the sweep (one line per declared variant, knees in
+    the legend); a separate saturation.png would repeat it, so it is not drawn."""
+    from simulator.charts import CHARTS_DIR, draw_charts, load_runs
+
+    out = reference / "drawn"
+    made = {p.name for p in draw_charts(load_runs(reference), out / CHARTS_DIR, workers=1)}
+    assert {"capacity.png", "capacity.svg"} <= made
+    assert not any(name.startswith("saturation") for name in made)
+    svg = (out / CHARTS_DIR / "capacity.svg").read_text()
+    assert svg.count("one: ") == 1 and svg.count("two: ") == 1  # one legend entry per line, with its knee
