@@ -156,3 +156,28 @@ def test_a_sweep_over_the_load_draws_capacity_curves_once_with_a_line_per_varian
     assert not any(name.startswith("saturation") for name in made)
     svg = (out / CHARTS_DIR / "capacity.svg").read_text()
     assert svg.count("one: ") == 1 and svg.count("two: ") == 1  # one legend entry per line, with its knee
+
+
+def test_on_several_workers_the_biggest_tasks_start_first(scenario_file, tmp_path):
+    """Longest first: the tasks reach the executor in decreasing offered requests (rate x
+    duration); plan order (rates 20, 40, 60, 80) would leave the two 80/s tasks for last."""
+    from simulator.sweep.queue import run_queue
+    from simulator.sweep.store import TaskStore
+    from simulator.sweep.tasks import expected_work, plan
+
+    class Recording:
+        workers = 2
+
+        def __init__(self):
+            self.order = []
+
+        def results(self, tasks, partial=None):
+            self.order = [t.key for t in tasks]
+            return iter(())
+
+    tasks = plan(load_scenario(scenario_file).variants)
+    assert [expected_work(t) for t in tasks[:4:2]] == [20 * 120.0, 20 * 120.0]
+    executor = Recording()
+    run_queue(tasks, TaskStore(tmp_path), executor, lambda task, result: None)
+    assert executor.order[:4] == ["one-80/0", "one-80/1", "two-80/0", "two-80/1"]
+    assert executor.order[-4:] == ["one-20/0", "one-20/1", "two-20/0", "two-20/1"]
