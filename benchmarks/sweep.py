@@ -17,7 +17,8 @@ all of them):
 - ``pool-2``: ``--jobs 2``; ``dask-2``: ``--jobs 2 --dask local``.
 
 The machine may be shared: besides ``os.getloadavg`` each repeat records the CPU the rest of the
-machine used meanwhile (from ``/proc/stat``, minus this process tree), in cores.
+machine used meanwhile (from ``/proc/stat``, minus this process tree; for pool workers their task
+time stands in for their CPU, so under contention the figure is a lower bound), in cores.
 
     python benchmarks/sweep.py [--repeats 3]
 """
@@ -56,7 +57,8 @@ def machine_busy_s() -> float:
 
 
 def own_cpu_s() -> float:
-    """CPU-seconds of this process and its finished children (pool workers, nannies, Dask workers)."""
+    """CPU-seconds of this process and its reaped descendants (nannies and their Dask workers; not
+    pool workers: they are children of the forkserver, which lives until this process exits)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
@@ -75,8 +77,10 @@ def timed(loaded, setup: dict) -> dict[str, float]:
         else:
             summary = run_scenario(loaded, Path(out), jobs=setup["jobs"], dask=setup.get("dask"))
         wall = time.perf_counter() - started
-    others = max(0.0, (machine_busy_s() - busy0) - (own_cpu_s() - own0)) / wall
-    return {"wall": wall, "busy": sum(v["wall_time_s"] for v in summary["variants"].values()), "others": others}
+    busy = sum(v["wall_time_s"] for v in summary["variants"].values())
+    ours = (own_cpu_s() - own0) + (busy if summary["run"]["executor"] == "processes" else 0.0)  # pool workers: their task time
+    others = max(0.0, (machine_busy_s() - busy0) - ours) / wall
+    return {"wall": wall, "busy": busy, "others": others}
 
 
 def start_up_s(setup: dict) -> float:
@@ -125,8 +129,8 @@ def main() -> None:
     dask_running = (med["dask-2"] - start["dask-2"]) / (med["pool-2"] - start["pool-2"]) - 1
     print(f"Dask LocalCluster overhead over the local pool (2 workers): {dask_total:+.1%} with cluster start-up, "
           f"{dask_running:+.1%} without (target <= 15%)")
-    per_task = (med["pool-1"] - start["pool-1"] - work) / TASKS
-    print(f"per-task overhead (1-worker pool wall minus pool start-up minus simulation, per task): {per_task * 1000:.0f} ms")
+    per_task = statistics.median(r["wall"] - r["busy"] for r in runs["pool-1"]) / TASKS  # same run: contention cancels
+    print(f"per-task overhead (1-worker pool: run wall minus its tasks' own time, per task; start-up included): {per_task * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
