@@ -200,7 +200,7 @@ def run(
     replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
     out: Annotated[Optional[str], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,
     variant: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="Run only this variant (repeatable).")] = None,
-    jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for the run's tasks (every point x variant x replication): a number or 'auto' (the cores this process may use); with --dask local, the number of Dask workers.")] = "auto",
+    jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for the run's tasks (every point x variant x replication): a number or 'auto'; with --dask local, the number of Dask workers.")] = "1",
     dask: Annotated[Optional[str], typer.Option(metavar="tcp://HOST:PORT|local", help="Run the tasks on a Dask cluster (its scheduler's address), or on a LocalCluster started for the run ('local'). Needs the [dask] extra.")] = None,
     resume: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Carry on an interrupted or killed run in DIR: same scenario and options, finished tasks are not run again.")] = None,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
