@@ -181,3 +181,21 @@ def test_on_several_workers_the_biggest_tasks_start_first(scenario_file, tmp_pat
     run_queue(tasks, TaskStore(tmp_path), executor, lambda task, result: None)
     assert executor.order[:4] == ["one-80/0", "one-80/1", "two-80/0", "two-80/1"]
     assert executor.order[-4:] == ["one-20/0", "one-20/1", "two-20/0", "two-20/1"]
+
+
+def test_ctrl_c_while_the_pool_starts_exits_130(tmp_path):
+    """Ctrl-C as soon as the run starts (the pool's workers still starting) stops the workers and
+    exits 130; the pool's list of workers is taken before shutdown() drops it."""
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "simulator.cli", "run", "scenarios/mm1.yaml", "--set", "duration=200s", "--set", "warmup=10s",
+               "--replications", "40", "--jobs", "2", "-q", "--no-charts", "--out", str(out)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out / "summary.json").exists():
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "AttributeError" not in stderr
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
