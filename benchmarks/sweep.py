@@ -1,8 +1,24 @@
 """Work-queue speed: 2 local workers over 1, Dask LocalCluster against the local pool, per-task overhead.
 
-A CPU-bound sweep (an M/M/1-like service, 8 points x 2 replications = 16 tasks of about 1.5 s)
-runs with each executor, repeats interleaved, fresh run directories; prints medians and ratios.
-The machine may be shared: ratios are measured in the same run, and `uptime` is printed.
+A CPU-bound sweep (an M/M/1-like service, 8 points x 2 replications = 16 tasks of 0.6-1.8 s,
+their size proportional to the rate) runs as a user runs it: ``run_scenario(jobs=...)``, the
+executor each setting picks by default, fresh run directories. Each figure is the wall time of the
+whole run: executor start-up (forkserver and its imports, or the LocalCluster and its nannies),
+every task, writing the results, shutting the executor down. Start-up is also timed on its own,
+so the overhead of Dask is given with and without it (without: what a user of an already running
+cluster, ``--dask tcp://...``, pays).
+
+Setups, repeats interleaved (every setup once per round, so a change in the machine's load hits
+all of them):
+
+- ``inline``: ``--jobs 1`` (no worker process: the user's default for one job);
+- ``pool-1``: a one-worker process pool (the same machinery as ``pool-2``, so their ratio is the
+  speed-up from the second worker alone);
+- ``pool-2``: ``--jobs 2``; ``dask-2``: ``--jobs 2 --dask local``.
+
+The machine may be shared: besides ``os.getloadavg`` each repeat records the CPU the rest of the
+machine used meanwhile (from ``/proc/stat``, minus this process tree; for pool workers their task
+time stands in for their CPU, so under contention the figure is a lower bound), in cores.
 
     python benchmarks/sweep.py [--repeats 3]
 """
@@ -11,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -18,8 +35,10 @@ from pathlib import Path
 
 import yaml
 
+import simulator.runner as runner
 from simulator.runner import run_scenario
 from simulator.scenario import load_scenario
+from simulator.sweep import executors
 
 SCENARIO = {
     "name": "bench-sweep", "seed": 1, "duration": "3000s", "warmup": "10s", "replications": 2, "metrics_interval": "3000s",
@@ -27,27 +46,53 @@ SCENARIO = {
     "services": {"api": {"instances": 1, "cores": 2, "operations": {"get": {"service_time": "exp(10ms)"}}}},
     "sweep": {"grid": {"workload.rate": [60, 80, 100, 120, 140, 160, 170, 180]}},
 }
-SETUPS = {"pool-1": {"jobs": 1, "force_pool": True}, "pool-2": {"jobs": 2}, "dask-2": {"jobs": 2, "dask": "local"}}
+TASKS = 16
+SETUPS = {"inline": {"jobs": 1}, "pool-1": {"jobs": 1, "pool": True}, "pool-2": {"jobs": 2}, "dask-2": {"jobs": 2, "dask": "local"}}
 
 
-def timed(loaded, setup: dict) -> tuple[float, float]:
-    """Wall time of the run and the summed in-task simulation time."""
+def machine_busy_s() -> float:
+    """CPU-seconds every process on the machine has used (``/proc/stat``: all but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """CPU-seconds of this process and its reaped descendants (nannies and their Dask workers; not
+    pool workers: they are children of the forkserver, which lives until this process exits)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(loaded, setup: dict) -> dict[str, float]:
+    """One run: wall time, summed in-task simulation time, and the cores the rest of the machine used."""
+    busy0, own0 = machine_busy_s(), own_cpu_s()
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        if setup.get("force_pool"):
-            from simulator.sweep import executors
-            real = executors.make_executor
-            executors_module_make = lambda jobs, dask, tasks: executors.PoolExecutor(1)  # noqa: E731
-            import simulator.runner as runner
-            runner.make_executor = executors_module_make
+        if setup.get("pool"):  # --jobs 1 would run inline: force a one-worker pool
+            runner.make_executor = lambda jobs, dask, tasks: executors.PoolExecutor(1)
             try:
                 summary = run_scenario(loaded, Path(out), jobs=1)
             finally:
-                runner.make_executor = real
+                runner.make_executor = executors.make_executor
         else:
             summary = run_scenario(loaded, Path(out), jobs=setup["jobs"], dask=setup.get("dask"))
         wall = time.perf_counter() - started
-    return wall, sum(v["wall_time_s"] for v in summary["variants"].values())
+    busy = sum(v["wall_time_s"] for v in summary["variants"].values())
+    ours = (own_cpu_s() - own0) + (busy if summary["run"]["executor"] == "processes" else 0.0)  # pool workers: their task time
+    others = max(0.0, (machine_busy_s() - busy0) - ours) / wall
+    return {"wall": wall, "busy": busy, "others": others}
+
+
+def start_up_s(setup: dict) -> float:
+    """Entering and leaving the executor alone (no tasks)."""
+    started = time.perf_counter()
+    if setup.get("dask"):
+        with executors.DaskExecutor(setup["dask"], setup["jobs"]):
+            pass
+    else:
+        with executors.PoolExecutor(setup["jobs"]) as pool:
+            pool._pool.submit(int).result()  # a trivial call, so the workers really start (and import the simulator)
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -58,24 +103,34 @@ def main() -> None:
         path = Path(folder) / "bench.yaml"
         path.write_text(yaml.safe_dump(SCENARIO))
         loaded = load_scenario(path)
-    tasks = 16
-    print(f"load before: {os.getloadavg()}")
-    walls = {name: [] for name in SETUPS}
-    work = []
-    for _ in range(args.repeats):  # interleaved
+    print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {executors.default_jobs()}")
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in SETUPS}
+    starts: dict[str, list[float]] = {"pool-1": [], "pool-2": [], "dask-2": []}
+    for _ in range(args.repeats):  # interleaved rounds
         for name, setup in SETUPS.items():
-            wall, busy = timed(loaded, setup)
-            walls[name].append(wall)
-            if name == "pool-1":
-                work.append(busy)
-    print(f"load after: {os.getloadavg()}")
-    med = {name: statistics.median(v) for name, v in walls.items()}
-    for name, value in med.items():
-        print(f"{name}: median {value:.2f} s over {args.repeats} interleaved repeats ({', '.join(f'{w:.2f}' for w in walls[name])})")
-    print(f"speed-up 2 workers / 1 worker: {med['pool-1'] / med['pool-2']:.2f}x (target >= 1.8x)")
-    print(f"Dask LocalCluster overhead over the local pool (2 workers): {med['dask-2'] / med['pool-2'] - 1:+.1%} (target <= 15%)")
-    overhead = (med["pool-1"] - statistics.median(work)) / tasks
-    print(f"per-task overhead (1-worker pool wall minus simulation time, per task): {overhead * 1000:.0f} ms")
+            runs[name].append(timed(loaded, setup))
+        for name in starts:
+            starts[name].append(start_up_s(SETUPS[name]))
+    print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    med = {name: statistics.median(r["wall"] for r in rs) for name, rs in runs.items()}
+    for name, rs in runs.items():
+        walls = ", ".join(f"{r['wall']:.2f}" for r in rs)
+        others = ", ".join(f"{r['others']:.2f}" for r in rs)
+        print(f"{name}: median {med[name]:.2f} s over {args.repeats} interleaved repeats ({walls}); "
+              f"rest of the machine meanwhile: {others} cores")
+    start = {name: statistics.median(v) for name, v in starts.items()}
+    print(f"executor start-up and shut-down alone (medians): pool-1 {start['pool-1']:.2f} s, pool-2 {start['pool-2']:.2f} s, "
+          f"dask-2 {start['dask-2']:.2f} s")
+    work = statistics.median(r["busy"] for r in runs["inline"])
+    print(f"simulation inside the tasks (inline, summed): {work:.2f} s; ideal on 2 workers: {work / 2:.2f} s")
+    print(f"speed-up 2 workers / 1 worker (pool-1 / pool-2): {med['pool-1'] / med['pool-2']:.2f}x (target >= 1.8x); "
+          f"--jobs 1 / --jobs 2 (inline / pool-2): {med['inline'] / med['pool-2']:.2f}x")
+    dask_total = med["dask-2"] / med["pool-2"] - 1
+    dask_running = (med["dask-2"] - start["dask-2"]) / (med["pool-2"] - start["pool-2"]) - 1
+    print(f"Dask LocalCluster overhead over the local pool (2 workers): {dask_total:+.1%} with cluster start-up, "
+          f"{dask_running:+.1%} without (target <= 15%)")
+    per_task = statistics.median(r["wall"] - r["busy"] for r in runs["pool-1"]) / TASKS  # same run: contention cancels
+    print(f"per-task overhead (1-worker pool: run wall minus its tasks' own time, per task; start-up included): {per_task * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ def test_radar_is_one_small_radar_per_variant_with_the_legend_below_and_labels_i
 
 
 def _panel(fig, ylabel):
-    return next(ax for ax in fig.axes if ax.get_ylabel() == ylabel)
+    return next(ax for ax in fig.axes if ax.get_ylabel().split("\n")[0] == ylabel)
 
 
 def test_time_series_axes_start_at_zero_and_quiet_panels_are_left_out(sweep, tmp_path, figures):
@@ -140,6 +140,8 @@ def test_dense_events_become_markers_on_a_strip_and_only_rare_important_ones_are
     draw_timeseries(variant, tmp_path)
     [fig] = figures
     strip = _panel(fig, "events")
+    replications = variant.block["replications"]
+    assert strip.get_ylabel() == ("events" if replications == 1 else f"events\n(replication\n1 of {replications})")
     named = sorted(t.get_text() for t in strip.texts)
     assert named == ["crash api", "rolled back api", "rollout api", "spike ×4"]  # never one label per scale event
     legend = [t.get_text() for t in strip.get_legend().get_texts()]

@@ -144,3 +144,28 @@ def test_archsim_validate_checks_a_sweep_like_set(tmp_path):
                               capture_output=True, text=True)
     assert "cannot read 'ten' as a number with a unit" in with_set.stderr
     assert "cannot read 'ten' as a number with a unit" in done.stderr
+
+
+def test_set_reaches_into_a_sweep_with_the_dotted_path_of_a_swept_field(tmp_path):
+    """`--set` splits its path at every dot, so `sweep.grid.workload.rate=[..]` arrives as nested
+    mappings; the sweep reads them as the dotted path and the override replaces the file's list."""
+    data = copy.deepcopy(BASE)
+    data["sweep"] = {"grid": {"workload.rate": ["20/s", "40/s"], "services.api.cores": [1, 2]},
+                     "sample": {"points": 2, "parameters": {"services.api.instances": {"low": 1, "high": 3}}}}
+    path = write(tmp_path, data)
+    loaded = load_scenario(path, ["sweep.grid.workload.rate=[10/s, 30/s, 50/s]", "sweep.sample.parameters.services.api.instances.high=2"])
+    assert loaded.base.sweep.paths() == ["workload.rate", "services.api.cores", "services.api.instances"]
+    assert sorted({v.scenario.workload.rate_per_s for v in loaded.variants}) == [10, 30, 50]
+    assert {v.scenario.services["api"].instances for v in loaded.variants} <= {1, 2}
+    assert len(loaded.variants) == 3 * 2 * 2
+    added = load_scenario(path, ["sweep.grid.services.api.operations.get.service_time=[exp(5ms), exp(8ms)]"])
+    assert len(added.variants) == 2 * 2 * 2 * 2
+
+
+def test_a_set_into_a_sweep_with_a_bad_value_gets_one_line_naming_the_flag(tmp_path):
+    path = write(tmp_path, {**copy.deepcopy(BASE), "sweep": {"grid": {"workload.rate": ["20/s"]}}})
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, ["sweep.grid.workload.rate=20/s"])
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "sweep.grid.workload.rate: input should be a valid list" in message and "(set by --set sweep.grid.workload.rate=20/s)" in message

@@ -143,3 +143,59 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(ArchsimError, match=r"install the extra: pip install 'archsim\[dask\]'"):
         DaskExecutor("local", 1).__enter__()
+
+
+def test_a_sweep_over_the_load_draws_capacity_curves_once_with_a_line_per_variant(reference):
+    """capacity.png is the saturation chart of the sweep (one line per declared variant, knees in
+    the legend); a separate saturation.png would repeat it, so it is not drawn."""
+    from simulator.charts import CHARTS_DIR, draw_charts, load_runs
+
+    out = reference / "drawn"
+    made = {p.name for p in draw_charts(load_runs(reference), out / CHARTS_DIR, workers=1)}
+    assert {"capacity.png", "capacity.svg"} <= made
+    assert not any(name.startswith("saturation") for name in made)
+    svg = (out / CHARTS_DIR / "capacity.svg").read_text()
+    assert svg.count("one: ") == 1 and svg.count("two: ") == 1  # one legend entry per line, with its knee
+
+
+def test_on_several_workers_the_biggest_tasks_start_first(scenario_file, tmp_path):
+    """Longest first: the tasks reach the executor in decreasing offered requests (rate x
+    duration); plan order (rates 20, 40, 60, 80) would leave the two 80/s tasks for last."""
+    from simulator.sweep.queue import run_queue
+    from simulator.sweep.store import TaskStore
+    from simulator.sweep.tasks import expected_work, plan
+
+    class Recording:
+        workers = 2
+
+        def __init__(self):
+            self.order = []
+
+        def results(self, tasks, partial=None):
+            self.order = [t.key for t in tasks]
+            return iter(())
+
+    tasks = plan(load_scenario(scenario_file).variants)
+    assert [expected_work(t) for t in tasks[:4:2]] == [20 * 120.0, 20 * 120.0]
+    executor = Recording()
+    run_queue(tasks, TaskStore(tmp_path), executor, lambda task, result: None)
+    assert executor.order[:4] == ["one-80/0", "one-80/1", "two-80/0", "two-80/1"]
+    assert executor.order[-4:] == ["one-20/0", "one-20/1", "two-20/0", "two-20/1"]
+
+
+def test_ctrl_c_while_the_pool_starts_exits_130(tmp_path):
+    """Ctrl-C as soon as the run starts (the pool's workers still starting) stops the workers and
+    exits 130; the pool's list of workers is taken before shutdown() drops it."""
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "simulator.cli", "run", "scenarios/mm1.yaml", "--set", "duration=200s", "--set", "warmup=10s",
+               "--replications", "40", "--jobs", "2", "-q", "--no-charts", "--out", str(out)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out / "summary.json").exists():
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "AttributeError" not in stderr
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"

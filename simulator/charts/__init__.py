@@ -38,7 +38,7 @@ from ..results.rundata import VariantRun, load_runs
 from .saturation import draw_saturation
 from .scalability import draw_scalability
 from .startup import draw_startup
-from .capacity import draw_sweeps
+from .capacity import draw_sweeps, over_load
 from .timeseries import draw_timeseries
 
 if TYPE_CHECKING:
@@ -95,8 +95,10 @@ def draw_charts(variants: list[VariantRun], out_dir: Path, card: "Scorecard | No
     card = card if card is not None else build_scorecard(variants)
     jobs = [(draw_timeseries, (v, out_dir)) for v in variants]
     jobs += [(draw_radar, (card, out_dir)), (draw_percentiles, (variants, out_dir)), (draw_distribution, (variants, out_dir)),
-             (draw_cost, (variants, out_dir)), (draw_startup, (variants, out_dir)), (draw_saturation, (variants, out_dir)),
-             (draw_scalability, (variants, out_dir))]
+             (draw_cost, (variants, out_dir)), (draw_startup, (variants, out_dir)), (draw_scalability, (variants, out_dir)),
+             (draw_sweeps, (variants, out_dir))]
+    if not over_load(variants):  # a sweep over the load draws these curves as capacity.png
+        jobs.append((draw_saturation, (variants, out_dir)))
     workers = chart_workers() if workers is None else workers
     if workers <= 1 or not _fork_is_safe():
         made = [draw(*args) for draw, args in jobs]

@@ -18,8 +18,8 @@ from typing import Any
 
 from ..results.rundata import VariantRun
 from .look import caption, figure, legend_outside, number_formatter, save, subtitle
-from .saturation import knee
 from ..results.families import family_label
+from .saturation import curve_colour, draw_saturation, knee
 
 #: Swept paths that set the offered load: charts against them use the measured offered rate on x.
 LOAD_PATHS = ("workload.rate", "workload.users")
@@ -58,13 +58,19 @@ def draw_sweeps(variants: list[VariantRun], out_dir: Path) -> list[Path]:
         return []
     design = swept[0].summary.get("sweep", {})
     made: list[Path] = []
-    for path in design.get("paths", []):
-        if path in LOAD_PATHS:
-            made += _draw_panels(swept, out_dir, path, ["overall.throughput_per_s", "overall.latency_p95_s"], "capacity")
+    if over_load(variants):  # the saturation chart's two panels, for the sweep's lines
+        made += draw_saturation(swept, out_dir, stem="capacity")
     for chart in design.get("design", {}).get("charts", []):
         stem = f"sweep-{chart['metric']}-vs-{chart['against']}".replace("*", "all")
         made += _draw_panels(swept, out_dir, chart["against"], [chart["metric"]], stem)
     return made
+
+
+def over_load(variants: list[VariantRun]) -> bool:
+    """Whether this is a sweep run over the offered load: then ``capacity.png`` draws the
+    saturation curves and a separate ``saturation.png`` would repeat it."""
+    swept = next((v for v in variants if _swept(v) is not None), None)
+    return swept is not None and any(p in LOAD_PATHS for p in swept.summary.get("sweep", {}).get("paths", []))
 
 
 def _draw_panels(variants: list[VariantRun], out_dir: Path, against: str, metrics: list[str], stem: str) -> list[Path]:
@@ -82,12 +88,12 @@ def _draw_panels(variants: list[VariantRun], out_dir: Path, against: str, metric
             if not points:
                 continue
             ax.errorbar([p[0] for p in points], [p[1].mean for p in points], yerr=[p[1].ci95 or 0 for p in points],
-                        color=line[0].colour, linestyle=line[0].linestyle, marker="o", linewidth=2, capsize=3,
+                        color=curve_colour(line), linestyle=line[0].linestyle, marker="o", linewidth=2, capsize=3,
                         label=label if ax is axes[0] else None)
             if load and metric.endswith("latency_p95_s"):
                 at = knee([p[0] for p in points], [p[1].mean for p in points])
                 if at is not None:
-                    ax.axvline(at, color=line[0].colour, linestyle="--", linewidth=1.1, alpha=0.8)
+                    ax.axvline(at, color=curve_colour(line), linestyle="--", linewidth=1.1, alpha=0.8)
     for ax, metric in zip(axes, metrics):
         ax.set_xlabel("offered load (requests/s, measured)" if load else against)
         ax.set_ylabel(metric)

@@ -90,6 +90,8 @@ def draw_cost(variants: list[VariantRun], out_dir: Path, stem: str | None = None
         handles = [Patch(facecolor="0.6", label="bar: mean over all instances (variant's colour)"),
                    Line2D([], [], color="black", marker="|", linestyle="none", markersize=16, markeredgewidth=3,
                           label="tick: the busiest service")]
-        fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.01, 0.04), ncols=2, frameon=False, fontsize=11)
+        # 0.22 in from the bottom whatever the height (a share of a tall figure reached into the axis label)
+        fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.01, 0.22 / fig.get_figheight()), ncols=2,
+                   frameon=False, fontsize=11)
     caption(fig, subtitle(shown))
     return save(fig, out_dir, stem)

@@ -34,10 +34,15 @@ def _quantiles(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return xs[np.minimum(np.searchsorted(ys, levels), len(xs) - 1)]
 
 
-def _panel(ax, curves, xs_range) -> None:
+def _short(label: str, facet: str) -> str:
+    """A variant's name inside its style's panel, without the style the panel title already gives."""
+    return label[len(facet):].lstrip(" -_:") or label if facet and label.startswith(facet) else label
+
+
+def _panel(ax, curves, xs_range, facet: str = "") -> None:
     drawn: list[tuple[str, np.ndarray]] = []
     for variant, (xs, ys) in curves:
-        label = legend_label(variant)
+        label = _short(legend_label(variant), facet)
         quantiles = _quantiles(xs, ys)
         twin = next((name for name, q in drawn if np.all(np.abs(q - quantiles) <= SAME_WITHIN * q)), None)
         linestyle = "--" if variant.source == "measured" else variant.linestyle
@@ -45,11 +50,11 @@ def _panel(ax, curves, xs_range) -> None:
             linestyle, label = (0, (4, 3)), f"{label} (= {twin})"
         ax.step(np.maximum(xs * 1000, 1e-3), ys, where="post", color=variant.colour, linewidth=2.2,
                 label=label, linestyle=linestyle)
-        drawn.append((legend_label(variant), quantiles))
-    for level, name in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
+        drawn.append((_short(legend_label(variant), facet), quantiles))
+    for level, name, below in ((0.5, "p50", False), (0.95, "p95", True), (0.99, "p99", False)):  # p95 under its line: 4% apart, the labels would overprint
         ax.axhline(level, color="0.5", linewidth=0.8, linestyle=":")
-        ax.annotate(name, xy=(0.0, level), xycoords=("axes fraction", "data"), xytext=(4, 3),
-                    textcoords="offset points", va="bottom", fontsize=10, color="0.4")
+        ax.annotate(name, xy=(0.0, level), xycoords=("axes fraction", "data"), xytext=(4, -2 if below else 2),
+                    textcoords="offset points", va="top" if below else "bottom", fontsize=10, color="0.4")
     log_axis(ax, "x", *xs_range, "ms")
     ax.set_ylim(0, 1.01)
 
@@ -82,9 +87,9 @@ def draw_distribution(variants: list[VariantRun], out_dir: Path, stem: str = "la
         nrows = -(-len(groups) // ncols)
         fig, axes = figure(nrows, ncols, right=0.0, height=max(6.75, 3.4 * nrows), sharex=True, sharey=True, squeeze=False)
         for ax, (key, members) in zip(axes.flat, groups.items()):
-            _panel(ax, members, (low, high))
+            _panel(ax, members, (low, high), facet=key)
             ax.set_title(key, fontsize=14)
-            ax.legend(loc="lower right", frameon=False, fontsize=9)
+            ax.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none", fontsize=9)
         for ax in list(axes.flat)[len(groups):]:
             ax.set_visible(False)
         for ax in axes[-1]:

@@ -46,6 +46,15 @@ def _varies(series) -> bool:
 
 
 @styled
+def events_label(variant: VariantRun) -> str:
+    """The event strip's label, saying which replication its events are from: summary.json keeps
+    the first replication's. Scheduled windows (spikes, outages, a rollout's start) are the same in
+    every replication; a rollout's end and the markers (crashes, restarts, scaling, start-ups) may
+    differ in the others, so the chart does not pass them off as common to all."""
+    count = int(variant.block.get("replications") or 1)
+    return "events" if count <= 1 else f"events\n(replication\n1 of {count})"
+
+
 def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None) -> list[Path]:
     """The stacked time series of ``variant``; nothing if the run has no time series.
 
@@ -154,6 +163,7 @@ def draw_timeseries(variant: VariantRun, out_dir: Path, stem: str | None = None)
         mark_important(axis, moments)
     if strip:
         draw_strip(all_axes[0], spans, moments, end_s)
+        all_axes[0].set_ylabel(events_label(variant), rotation=0, ha="right", va="center")
     warmup = variant.summary.get("warmup_s") or 0
     if warmup:
         for axis in axes:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..strict import Strict
 
@@ -105,6 +105,21 @@ class Sweep(Strict):
         default_factory=list, description="metrics against swept paths to draw besides the capacity curves (p95 and throughput against offered load)"
     )
 
+    @field_validator("grid", "zipped", mode="before")
+    @classmethod
+    def _dotted_lists(cls, value: Any) -> Any:
+        return flatten_paths(value, is_leaf=lambda node: not isinstance(node, dict))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dotted_parameters(cls, data: Any) -> Any:
+        sample = data.get("sample") if isinstance(data, dict) else None
+        if isinstance(sample, dict) and isinstance(sample.get("parameters"), dict):
+            fields = set(SampledParameter.model_fields)
+            leaf = lambda node: not isinstance(node, dict) or (bool(node) and set(node) <= fields)  # noqa: E731
+            data = {**data, "sample": {**sample, "parameters": flatten_paths(sample["parameters"], is_leaf=leaf)}}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> "Sweep":
         if not self.grid and not self.zipped and self.sample is None:
@@ -139,6 +154,33 @@ class Sweep(Strict):
     def paths(self) -> list[str]:
         """Every swept path, in design order (grid, zip, sample)."""
         return [*self.grid, *self.zipped, *(self.sample.parameters if self.sample else {})]
+
+
+def flatten_paths(value: Any, is_leaf: Any) -> Any:
+    """``{'workload': {'rate': [..]}}`` -> ``{'workload.rate': [..]}``: a swept path written as
+    nested mappings, which is what ``--set sweep.grid.workload.rate=[..]`` makes (``--set`` splits
+    its path at every dot), is the same path written with dots. Where both spellings name one path,
+    the nested one (the override) wins; for sampled parameters its fields are merged into the
+    written ones, so ``--set sweep.sample.parameters.workload.rate.high=2000/s`` changes one bound.
+    Anything that is not a mapping is returned for the model to refuse."""
+    if not isinstance(value, dict):
+        return value
+    flat: dict[str, Any] = {}
+    nested: dict[str, Any] = {}
+
+    def walk(node: dict, prefix: str, into: dict[str, Any]) -> None:
+        for key, child in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if is_leaf(child) or not child:
+                into[path] = child
+            else:
+                walk(child, path, nested)
+
+    walk(value, "", flat)
+    for path, child in nested.items():
+        written = flat.get(path)
+        flat[path] = {**written, **child} if isinstance(written, dict) and isinstance(child, dict) else child
+    return flat
 
 
 @dataclass(frozen=True)

@@ -95,12 +95,16 @@ class PoolExecutor:
             pool.shutdown()
             return
         # Stopped early (Ctrl-C, an error, a signal): stop the workers now, not after their tasks.
-        pool.shutdown(wait=False, cancel_futures=True)
         if hasattr(pool, "terminate_workers"):  # Python 3.14+
+            pool.shutdown(wait=False, cancel_futures=True)
             pool.terminate_workers()
-        else:  # no public way before 3.14
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()
+            return
+        # No public way before 3.14; shutdown() drops the pool's list of workers, so take it first
+        # (it is None once the pool broke or shut down: there is nothing left to stop then).
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
 
     def results(self, tasks: list[Task], partial: Partial | None = None) -> Iterator[tuple[Task, ReplicationResult]]:
         assert self._pool is not None, "use the executor as a context manager"

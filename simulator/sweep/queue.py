@@ -1,7 +1,8 @@
 """The one work queue: every task of a run (all points, variants and replications) on one executor.
 
 :func:`run_queue` first takes the finished tasks a resumed run already has on disk, then hands
-the others to the executor all at once and, as each finishes, writes its file
+the others to the executor all at once (on several workers, the biggest first: see
+:func:`.tasks.expected_work`) and, as each finishes, writes its file
 (:class:`.store.TaskStore`) before anything else, then passes the result on. Whether a result was
 computed now or read back, it goes through the same JSON round trip (:mod:`.tasks`), so a resumed
 run and an uninterrupted one aggregate identical numbers.
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from ..engine.metrics import ReplicationResult
 from .executors import Executor
 from .store import TaskStore
-from .tasks import Task, result_from_json, result_to_json
+from .tasks import Task, expected_work, result_from_json, result_to_json
 
 #: ``on_result(task, result)``: called once per task, in the order tasks finish.
 OnResult = Callable[[Task, ReplicationResult], None]
@@ -61,6 +62,8 @@ def run_queue(
         if on_progress:
             on_progress(finished + share, counts.total)
 
+    if executor.workers > 1:  # longest first (LPT): the biggest tasks must not be the last ones, each alone
+        pending.sort(key=expected_work, reverse=True)
     for task, result in executor.results(pending, partial):
         data = result_to_json(result)
         store.write(task, data)

@@ -60,6 +60,22 @@ def plan(variants: list[Variant]) -> list[Task]:
     return tasks
 
 
+def expected_work(task: Task) -> float:
+    """A task's expected simulation work, in offered requests (or user-seconds, for a closed
+    workload): its load times its duration. Only the order matters: the queue starts the biggest
+    tasks first, so a few big ones do not run alone at the end while the other workers idle."""
+    workload = task.scenario.workload
+    if getattr(workload, "users", None) is not None:
+        load = float(workload.users)
+    elif workload.rate_per_s is not None:
+        load = workload.rate_per_s
+    else:  # a profile: its busiest rate
+        load = max(point.rate_per_s for point in workload.profile)
+    spikes = getattr(workload, "spikes", [])
+    peak = max((spike.factor for spike in spikes), default=1.0)
+    return load * max(peak, 1.0) * task.scenario.duration_s
+
+
 def run_task(task: Task) -> ReplicationResult:
     """Run one task (in whatever process or machine the executor chose), with the extensions its
     scenario needs (chosen here, in the worker, so nothing but the task is sent)."""

@@ -62,6 +62,34 @@ def sql(engine: Engine, prefix: str, query: str) -> list[str]:
     return engine.lines("exec", f"{prefix}-postgres", "psql", "-h", "/tmp", "-U", "archsim", "-d", "archsim", "-At", "-c", query)
 
 
+def workers_ready(engine: Engine, workers: list[str], timeout_s: float = 60.0) -> None:
+    """Wait until every worker answers its own deep ``/health`` (database and broker reachable,
+    start-up done, so its consumer loop runs).
+
+    ``lifecycle.up`` waits for the API's health only, which never asks the workers: a worker still
+    starting (or one that failed to start) when the orders go out leaves every event to the other,
+    which is then the one killed, and no one is left to redeliver. Fail here, naming the worker and
+    how it is doing, rather than later on an exec into a stopped container. (The consumer group
+    cannot tell: Redis lists a consumer only once it has been delivered an event.)
+    """
+    script = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=2)"
+    deadline = time.monotonic() + timeout_s
+    waiting = list(workers)
+    while waiting:
+        waiting = [w for w in waiting if engine.call("exec", w, "python3", "-c", script, check=False).returncode != 0]
+        if waiting and time.monotonic() > deadline:
+            raise AssertionError("workers not ready: " + "; ".join(stopped(engine, name) for name in waiting))
+        if waiting:
+            time.sleep(0.5)
+
+
+def stopped(engine: Engine, name: str) -> str:
+    """How a container is doing: its state, exit code, OOM flag and last log line."""
+    state = engine.call("inspect", "--format", "{{.State.Status}} exit {{.State.ExitCode}} oom {{.State.OOMKilled}}", name, check=False)
+    tail = engine.call("logs", "--tail", "1", name, check=False)
+    return f"{name}: {state.stdout.strip()} ({(tail.stdout + tail.stderr).strip()[-200:] or 'no log'})"
+
+
 def worker_metrics(engine: Engine, name: str) -> dict:
     script = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/metrics?format=json').read().decode())"
     return json.loads(engine.call("exec", name, "python3", "-c", script).stdout)
@@ -82,6 +110,7 @@ def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, 
     try:
         workers = [f"{prefix}-worker-1", f"{prefix}-worker-2"]
         hostnames = {engine.call("inspect", "--format", "{{.Config.Hostname}}", w).stdout.strip(): w for w in workers}
+        workers_ready(engine, workers)
         carts = [f"redelivery-{i}" for i in range(ORDERS)]
         for i, cart in enumerate(carts):
             call(f"{url}/carts/{cart}/items", "POST", {"product_id": FIRST_PRODUCT + i, "quantity": 1})
@@ -120,6 +149,8 @@ def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, 
                 break
             time.sleep(0.25)
             left_pending = sum(pending_by_consumer(engine, prefix).values())
+        state = {r.name: r.state for r in lifecycle.running(engine, project)}.get(survivor)
+        assert state == "running", f"the surviving worker stopped: {stopped(engine, survivor)}"
         events = worker_metrics(engine, survivor)["events"]
     finally:
         lifecycle.down(engine, project)
