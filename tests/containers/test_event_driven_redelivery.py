@@ -83,6 +83,29 @@ def workers_ready(engine: Engine, workers: list[str], timeout_s: float = 60.0) -
             time.sleep(0.5)
 
 
+def deploy_with_ready_workers(engine: Engine, project: str, workers: list[str]) -> str:
+    """Deploy event-driven with two workers and wait for both; redeploy once if a worker died
+    while starting.
+
+    Rarely (seen 1 run in 7 at load average 5-8, never when the machine is quiet) a worker exits
+    during start-up with code 1 and no log line, before it has read any event. The cause is not
+    known yet (not OOM, not SIGTERM, not a thread limit). That is a start-up failure, which this
+    test is not about: it is reported on stdout and the deployment is made again once, so the test
+    still judges redelivery after a kill; a second start-up failure fails the test.
+    """
+    for attempt in (1, 2):
+        url = lifecycle.up(engine, "event-driven", replicas=2, project=project, timeout_s=120)
+        try:
+            workers_ready(engine, workers)
+            return url
+        except AssertionError as failed:
+            lifecycle.down(engine, project)
+            if attempt == 2:
+                raise
+            print(f"start-up failure, deploying again: {failed}")
+    raise AssertionError("unreachable")
+
+
 def stopped(engine: Engine, name: str) -> str:
     """How a container is doing: its state, exit code, OOM flag and last log line."""
     state = engine.call("inspect", "--format", "{{.State.Status}} exit {{.State.ExitCode}} oom {{.State.OOMKilled}}", name, check=False)
@@ -106,11 +129,10 @@ def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, 
 
     monkeypatch.setattr(topology, "build", slow_workers)
     prefix = f"{project}-event-driven"
-    url = lifecycle.up(engine, "event-driven", replicas=2, project=project, timeout_s=120)
+    workers = [f"{prefix}-worker-1", f"{prefix}-worker-2"]
+    url = deploy_with_ready_workers(engine, project, workers)
     try:
-        workers = [f"{prefix}-worker-1", f"{prefix}-worker-2"]
         hostnames = {engine.call("inspect", "--format", "{{.Config.Hostname}}", w).stdout.strip(): w for w in workers}
-        workers_ready(engine, workers)
         carts = [f"redelivery-{i}" for i in range(ORDERS)]
         for i, cart in enumerate(carts):
             call(f"{url}/carts/{cart}/items", "POST", {"product_id": FIRST_PRODUCT + i, "quantity": 1})
