@@ -175,6 +175,11 @@ def rollout(
             console.print(f"measured run: {run_dir}", soft_wrap=True, highlight=False)
     except ArchsimError as error:
         _fail(error)
+    _report(record, out)
+
+
+def _report(record: rollouts.Record, out: Path | None) -> None:
+    """Write the steps where asked; a rollout that ended rolled back exits 1."""
     if out is not None:
         console.print(f"steps: {record.write(out)}", soft_wrap=True, highlight=False)
     if record.outcome == "rolled_back":
@@ -198,10 +203,7 @@ def rollback(
                                    **_rollout_options(max_surge, max_unavailable, progress_deadline, drain))
     except ArchsimError as error:
         _fail(error)
-    if out is not None:
-        console.print(f"steps: {record.write(out)}", soft_wrap=True, highlight=False)
-    if record.outcome == "rolled_back":
-        raise typer.Exit(1)
+    _report(record, out)
 
 
 @app.command("manifests")

@@ -60,6 +60,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
+def get_inside(engine: Engine, container: str, path: str, port: int = topologies.SERVICE_PORT, timeout_s: float = 5.0):
+    """GET ``path`` from a service inside its own container (``podman exec``), so the host never
+    dials a container address and no host port is involved: ``port`` is the one the service
+    listens on in the container's namespace. Returns the finished process: the body on stdout,
+    exit code 0 only for a 2xx answer."""
+    script = ("import sys, urllib.request\n"
+              f"print(urllib.request.urlopen('http://127.0.0.1:{int(port)}' + sys.argv[1], timeout={float(timeout_s)}).read().decode())")
+    return engine.call("exec", container, "python3", "-c", script, path, check=False)
+
+
 def healthy(url: str, timeout_s: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(url + "/health", timeout=timeout_s) as answer:

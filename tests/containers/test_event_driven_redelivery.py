@@ -72,11 +72,10 @@ def workers_ready(engine: Engine, workers: list[str], timeout_s: float = 60.0) -
     how it is doing, rather than later on an exec into a stopped container. (The consumer group
     cannot tell: Redis lists a consumer only once it has been delivered an event.)
     """
-    script = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=2)"
     deadline = time.monotonic() + timeout_s
     waiting = list(workers)
     while waiting:
-        waiting = [w for w in waiting if engine.call("exec", w, "python3", "-c", script, check=False).returncode != 0]
+        waiting = [w for w in waiting if lifecycle.get_inside(engine, w, "/health", timeout_s=2).returncode != 0]
         if waiting and time.monotonic() > deadline:
             raise AssertionError("workers not ready: " + "; ".join(stopped(engine, name) for name in waiting))
         if waiting:
@@ -114,8 +113,9 @@ def stopped(engine: Engine, name: str) -> str:
 
 
 def worker_metrics(engine: Engine, name: str) -> dict:
-    script = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/metrics?format=json').read().decode())"
-    return json.loads(engine.call("exec", name, "python3", "-c", script).stdout)
+    answer = lifecycle.get_inside(engine, name, "/metrics?format=json")
+    assert answer.returncode == 0, answer.stderr
+    return json.loads(answer.stdout)
 
 
 def test_killed_worker_events_are_redelivered_and_fulfilled_once(engine, built, project, monkeypatch):

@@ -57,8 +57,8 @@ def played(engine, built, tmp_path):
 
 
 def requests_served(engine, container: str) -> int:
-    answer = engine.call("exec", container, "python3", "-c",
-                         "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/metrics?format=json').read().decode())")
+    answer = lifecycle.get_inside(engine, container, "/metrics?format=json")
+    assert answer.returncode == 0, answer.stderr
     return sum(op["requests"] for op in json.loads(answer.stdout)["operations"].values())
 
 

@@ -27,8 +27,9 @@ def call(url: str, method: str = "GET", body: dict | None = None) -> dict:
 
 
 def metrics(engine, container: str) -> dict:
-    script = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/metrics?format=json').read().decode())"
-    return json.loads(engine.call("exec", container, "python3", "-c", script).stdout)
+    answer = lifecycle.get_inside(engine, container, "/metrics?format=json")
+    assert answer.returncode == 0, answer.stderr
+    return json.loads(answer.stdout)
 
 
 def place_orders(url: str, count: int) -> list[dict]:
