@@ -70,6 +70,44 @@ def test_down_selects_only_its_own_projects_label():
                             ("network", "ls", "--quiet", "--filter", "label=archsim.project=blue")]
 
 
+class RacingEngine(RecordingEngine):
+    """'rm' fails as podman does when a container exits while it is being stopped, ``refusals`` times."""
+
+    def __init__(self, existing: list[str], refusals: int):
+        super().__init__(existing)
+        self.refusals = refusals
+
+    def remove_argv(self, ids):
+        return ["podman", "rm", "--force", "--time", "3", *ids]
+
+    def call(self, *args, check=True, **kwargs):
+        self.calls.append(args)
+        if args[0] != "rm":
+            return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+        if self.refusals > 0:
+            self.refusals -= 1
+            self.existing = self.existing[1:]  # the others went; the one exiting stays
+            if check:
+                raise EnvironmentProblem("'podman rm --force' failed: container state improper: stopped")
+            return type("Done", (), {"returncode": 1, "stdout": "", "stderr": "container state improper: stopped"})()
+        self.existing = []
+        return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+
+def test_down_removes_again_a_container_that_exited_while_it_was_being_stopped():
+    engine = RacingEngine(existing=["a", "b", "c"], refusals=1)
+    assert lifecycle.down(engine, "blue") == 3
+    removals = [c for c in engine.calls if c[0] == "rm"]
+    assert removals == [("rm", "--force", "--time", "3", "a", "b", "c"), ("rm", "--force", "--time", "3", "b", "c")]
+
+
+def test_down_reports_a_removal_that_keeps_failing():
+    engine = RacingEngine(existing=["a", "b", "c", "d", "e"], refusals=5)
+    with pytest.raises(EnvironmentProblem, match="container state improper"):
+        lifecycle.down(engine, "blue")
+    assert len([c for c in engine.calls if c[0] == "rm"]) == 3
+
+
 def test_the_project_comes_from_the_environment_when_not_given(monkeypatch):
     monkeypatch.setenv("ARCHSIM_PROJECT", "green")
     engine = RecordingEngine(existing=[])

@@ -104,11 +104,28 @@ def down(engine: Engine, project: str | None = None) -> int:
     selector = _filter(project)
     ids = engine.lines("ps", "--all", "--quiet", "--filter", selector)
     if ids:
-        engine.call(*engine.remove_argv(ids)[1:], timeout_s=180)
+        _remove(engine, selector, ids)
     networks = engine.lines("network", "ls", "--quiet", "--filter", selector)
     if networks:
         engine.call("network", "rm", *networks, check=False)
     return len(ids)
+
+
+def _remove(engine: Engine, selector: str, ids: list[str], attempts: int = 3) -> None:
+    """Force-remove ``ids``; try again for those left, since a container exiting at that moment makes ``rm`` fail.
+
+    Seen in CI: a microservice exited on its own while ``podman rm --force`` was stopping the
+    project, and podman refused it with ``container state improper: stopped``. A second ``rm`` of
+    the containers still listed removes it; only a failure that persists is reported.
+    """
+    for attempt in range(attempts):
+        done = engine.call(*engine.remove_argv(ids)[1:], check=attempt == attempts - 1, timeout_s=180)
+        if done.returncode == 0:
+            return
+        time.sleep(0.5)
+        ids = engine.lines("ps", "--all", "--quiet", "--filter", selector)
+        if not ids:
+            return
 
 
 @contextmanager

@@ -26,12 +26,12 @@ import os
 import socket
 
 from aiohttp import web
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from . import broker, routes, settings
 from .cpu import Metered
 from .database import PostgresDatabase
-from .domain import CAPABILITIES, Carts, Catalog, Inventory, Notifications, Order, OrderPlacement, Orders, Payments, install
+from .domain import CAPABILITIES, Carts, Catalog, Inventory, Notifications, Order, OrderPlacement, Orders, Payments
+from .startup import open_with_schema, retrying
 from .web import create_app
 
 STREAM = "orders.placed"  #: Redis stream of order-placed events.
@@ -47,37 +47,11 @@ def _placement(db: PostgresDatabase) -> OrderPlacement:
     return OrderPlacement(Catalog(db), Carts(db), Orders(db), Inventory(db), Payments(db), Notifications(db))
 
 
-async def _retrying(step, what: str, timeout_s: float = 90.0):
-    """Run a start-up step again while the network is transiently failing.
-
-    Seen in the container tests on a loaded host: a replica started beside six others got
-    ``socket.gaierror: Temporary failure in name resolution`` from the network's DNS
-    (aardvark-dns) during start-up and exited, so the deployment never became ready. Name lookups
-    and connections that fail while the other containers are still starting are retried until
-    ``timeout_s``, like the first connection to each server.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        try:
-            return await step()
-        except (OSError, RedisConnectionError) as error:
-            if loop.time() > deadline:
-                raise
-            log.warning("%s failed (%s): retrying", what, error)
-            await asyncio.sleep(0.5)
-
-
 def _lifecycle(db: PostgresDatabase, state: dict):
-    async def schema() -> None:
-        async with db.advisory_lock(SCHEMA_LOCK):
-            await install(db, list(CAPABILITIES))
-
     async def lifecycle(app: web.Application):
-        await db.open()
-        await _retrying(schema, "creating the schema")
+        await open_with_schema(db, list(CAPABILITIES), SCHEMA_LOCK)
         state["broker"] = await broker.connect(settings.broker_url())
-        await _retrying(lambda: broker.ensure_group(state["broker"], STREAM, GROUP), "creating the consumer group")
+        await retrying(lambda: broker.ensure_group(state["broker"], STREAM, GROUP), "creating the consumer group")
         yield
         await state["broker"].aclose()
         await db.close()

@@ -16,8 +16,9 @@ from aiohttp import web
 
 from . import routes, settings
 from .database import PostgresDatabase
-from .domain import CartItem, Carts, Catalog, OrderPlacement, Orders, install
+from .domain import CartItem, Carts, Catalog, OrderPlacement, Orders
 from .plugins import DEFAULT_PLUGINS, Registry
+from .startup import open_with_schema
 from .web import create_app
 
 SCHEMA_LOCK = 7305  #: Advisory lock id: replicas create the schema one at a time.
@@ -63,9 +64,7 @@ def build_app() -> web.Application:
     placement = OrderPlacement(catalog, carts, orders, InventoryPort(registry), PaymentsPort(registry), NotificationsPort(registry))
 
     async def lifecycle(app: web.Application):
-        await db.open()
-        async with db.advisory_lock(SCHEMA_LOCK):
-            await install(db, [*CORE, *registry.loaded])  # a plug-in's contract names the capability whose tables it uses
+        await open_with_schema(db, [*CORE, *registry.loaded], SCHEMA_LOCK)  # a plug-in's contract names the capability whose tables it uses
         yield
         await db.close()
 

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from . import clients, routes, settings
 from .database import PostgresDatabase
-from .domain import CAPABILITIES, OrderPlacement, install
+from .domain import CAPABILITIES, OrderPlacement
+from .startup import open_with_schema
 from .web import create_app
 
 SCHEMA_LOCK = 7302
@@ -30,9 +31,7 @@ def build_app() -> web.Application:
     uses_http = capability == "orders"
 
     async def lifecycle(app: web.Application):
-        await db.open()
-        async with db.advisory_lock(SCHEMA_LOCK):
-            await install(db, [capability])
+        await open_with_schema(db, [capability], SCHEMA_LOCK)
         if uses_http:
             await clients.open_session()
         yield

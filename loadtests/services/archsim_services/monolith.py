@@ -6,7 +6,8 @@ from aiohttp import web
 
 from . import routes, settings
 from .database import PostgresDatabase
-from .domain import CAPABILITIES, Carts, Catalog, Inventory, Notifications, OrderPlacement, Orders, Payments, install
+from .domain import CAPABILITIES, Carts, Catalog, Inventory, Notifications, OrderPlacement, Orders, Payments
+from .startup import open_with_schema
 from .web import create_app
 
 SCHEMA_LOCK = 7301  #: Advisory lock id: replicas create the schema one at a time.
@@ -20,9 +21,7 @@ def build_app() -> web.Application:
     placement = OrderPlacement(catalog, carts, orders, inventory, payments, notifications)
 
     async def lifecycle(app: web.Application):
-        await db.open()
-        async with db.advisory_lock(SCHEMA_LOCK):
-            await install(db, list(CAPABILITIES))
+        await open_with_schema(db, list(CAPABILITIES), SCHEMA_LOCK)
         yield
         await db.close()
 

@@ -17,7 +17,8 @@ from aiohttp import web
 
 from . import clients, routes, settings
 from .database import PostgresDatabase
-from .domain import CAPABILITIES, OrderPlacement, install
+from .domain import CAPABILITIES, OrderPlacement
+from .startup import open_with_schema
 from .web import create_app
 
 SCHEMA_LOCK = 7304  #: Advisory lock id: domain services create their tables one at a time.
@@ -47,9 +48,7 @@ def build_app() -> web.Application:
     remote = [name for name in REMOTE_CLIENTS if name not in local] if "orders" in local else []
 
     async def lifecycle(app: web.Application):
-        await db.open()
-        async with db.advisory_lock(SCHEMA_LOCK):
-            await install(db, names)
+        await open_with_schema(db, names, SCHEMA_LOCK)
         if remote:
             await clients.open_session()
         yield

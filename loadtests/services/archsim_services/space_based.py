@@ -25,6 +25,7 @@ from aiohttp import web
 from . import broker, routes, settings
 from .database import PostgresDatabase, SqliteDatabase, Statement
 from .domain import CAPABILITIES, OrderPlacement, install
+from .startup import open_with_schema, retrying
 from .web import create_app
 
 STREAM = "space.changes"  #: Redis stream of replicated writes.
@@ -125,11 +126,9 @@ def build_pump() -> web.Application:
                 await asyncio.sleep(1)
 
     async def lifecycle(app: web.Application):
-        await db.open()
-        async with db.advisory_lock(SCHEMA_LOCK):
-            await install(db, list(CAPABILITIES))
+        await open_with_schema(db, list(CAPABILITIES), SCHEMA_LOCK)
         state["broker"] = await broker.connect(settings.broker_url())
-        await broker.ensure_group(state["broker"], STREAM, PUMP_GROUP)
+        await retrying(lambda: broker.ensure_group(state["broker"], STREAM, PUMP_GROUP), "creating the consumer group")
         task = asyncio.create_task(pump())
         yield
         task.cancel()
