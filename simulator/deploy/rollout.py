@@ -49,7 +49,6 @@ from . import project as projects
 from . import rollout_state
 from . import topology as topologies
 from .engine import Engine
-from .rollout_state import STATE_ENV
 
 ROLLED_GROUPS: dict[str, tuple[str, ...]] = {
     "monolith": ("monolith",),
@@ -64,6 +63,7 @@ CALLERS: dict[str, tuple[str, ...]] = {"microservices": ("orders",), "service-ba
 """Groups whose services call other replicas by the names in their environment: the order
 placement (``archsim_services.microservices`` and ``.service_based``; the storefront's environment
 names the ordering replicas too, but it never calls them)."""
+STATE_ENV = rollout_state.STATE_ENV  #: Folder of the state files (see :mod:`.rollout_state`).
 VERSION_KEY = "archsim.version"  #: Label of a replica started by a rollout: the image it runs.
 RELEASE_CONTAINERFILE = "images/release/Containerfile"  #: Relative to loadtests/.
 UPSTREAMS_FILE = "/tmp/archsim-upstreams"  #: Where the gateway reads its routes on SIGHUP.
