@@ -38,13 +38,17 @@ def read(project: str, style: str) -> dict:
 
 
 def update(project: str, style: str, **changes) -> dict:
-    """Merge ``changes`` into the state (a key set to None is dropped) and write it; return the new state.
+    """Merge ``changes`` into the state (a key set to None is dropped) and write it (an empty state
+    removes the file); return the new state.
 
     Read, merged and written in one call, so a ``pause`` written meanwhile by another command
     survives the rollout's own updates."""
     state = {**read(project, style), **changes}
     state = {key: value for key, value in state.items() if value is not None}
     target = path(project, style)
+    if not state:  # nothing left to remember
+        target.unlink(missing_ok=True)
+        return state
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = target.with_suffix(".tmp")
     scratch.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
