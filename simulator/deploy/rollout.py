@@ -301,11 +301,18 @@ class _Deployment:
         if self.referenced(replica.name):
             self.retired.add(replica.name)
             return "retire"
-        self.retired.discard(replica.name)
-        self.engine.call(*self.engine.remove_argv([replica.name])[1:], timeout_s=60)
-        self.replicas.remove(replica)
-        self.env_of.pop(replica.name, None)
+        self.stop([replica])
         return "remove"
+
+    def stop(self, replicas: list[Replica]) -> None:
+        """Remove ``replicas`` (SIGTERM, then a kill after 3 s) in one engine call."""
+        if not replicas:
+            return
+        self.engine.call(*self.engine.remove_argv([r.name for r in replicas])[1:], timeout_s=60)
+        for replica in replicas:
+            self.retired.discard(replica.name)
+            self.replicas.remove(replica)
+            self.env_of.pop(replica.name, None)
 
     def revive(self, group: str, image: str) -> Replica | None:
         """A retired replica of ``group`` on ``image``, back in service (a rollback reuses it rather than start one)."""
@@ -427,8 +434,11 @@ class _Roll:
         return "complete"
 
     def release_retired(self) -> None:
-        for replica in self.d.retired_unreferenced():
-            self.step(self.d.remove(replica, 0.0), replica)
+        """Stop the retired replicas no caller names, in one engine call (out of every route already)."""
+        replicas = self.d.retired_unreferenced()
+        self.d.stop(replicas)
+        for replica in replicas:
+            self.step("remove", replica)
 
     def paused(self, pause_after: int | None, pausable: bool) -> bool:
         if not pausable:
