@@ -180,3 +180,19 @@ def test_a_caller_that_never_gets_ready_brings_back_the_retired_replicas_it_call
     assert ("storefront", "revive", "1") in actions and ("storefront", "remove", "3") in actions
     assert engine.images("p-service-based-storefront-") == Counter({OLD: 2})
     assert sorted(n for n in engine.containers if "-storefront-" in n) == ["p-service-based-storefront-1", "p-service-based-storefront-2"]
+
+
+def test_deploy_pause_sets_the_flag_a_rollout_started_later_stops_on():
+    from typer.testing import CliRunner
+
+    from simulator.deploy.cli import app
+
+    done = CliRunner().invoke(app, ["pause", "event-driven", "--project", "p"])
+    assert done.exit_code == 0, done.output
+    assert rollouts.read_state("p", "event-driven") == {"paused": True}
+
+    engine = TableEngine("event-driven", 2, "p")
+    record = roll(engine, "event-driven")
+    assert record.outcome == "paused" and [s.action for s in record.steps] == ["pause"]
+    assert engine.images("p-event-driven-api-") == Counter({OLD: 2})
+    assert rollouts.read_state("p", "event-driven")["image"] == NEW  # resume knows where to go
