@@ -45,7 +45,7 @@ def new_tag(engine) -> str:
     tag = rollouts.release_tag(f"rollout-{uuid.uuid4().hex[:8]}")
     engine.call("tag", APP_IMAGE, tag)
     yield tag
-    engine.call("untag", APP_IMAGE, tag, check=False)
+    engine.call("rmi", tag, check=False)  # the tag only, unless APP_IMAGE was rebuilt meanwhile: then the image it kept
 
 
 @pytest.fixture
