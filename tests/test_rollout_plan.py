@@ -41,6 +41,7 @@ class TableEngine(Engine):
             if c.entry:
                 labels[URL_KEY] = "http://127.0.0.1:1"
             self.containers[c.name] = {"image": c.image, "labels": labels, "env": dict(c.env)}
+        object.__setattr__(self, "passed_readiness", set(self.containers))  #: ``up`` waited for these.
 
     def call(self, *args: str, check: bool = True, timeout_s: float = 120.0):
         out, code = "", 0
@@ -65,6 +66,8 @@ class TableEngine(Engine):
         elif args[0] == "exec":
             c = self.containers[args[1]]
             code = 1 if c["image"] == BAD or (self.failing and self.failing in args[1] and c["image"] == NEW) else 0
+            if code == 0:
+                self.passed_readiness.add(args[1])
         return subprocess.CompletedProcess(list(args), code, out, "")
 
     def lines(self, *args: str) -> list[str]:
@@ -80,7 +83,7 @@ class TableEngine(Engine):
             assert urls, f"a route without upstreams: {spec}"
             for url in urls:
                 name = url.split("//")[1].rsplit(":", 1)[0]
-                assert name in self.containers and self.containers[name]["image"] != BAD, spec
+                assert name in self.containers and name in self.passed_readiness, spec
 
     def images(self, prefix: str) -> Counter:
         return Counter(c["image"] for n, c in self.containers.items() if n.startswith(prefix))
