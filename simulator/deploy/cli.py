@@ -147,11 +147,11 @@ OutOption = typer.Option(None, "--out", help="Write the steps as JSON here (with
 
 @app.command()
 def rollout(
-    style: str = typer.Argument(..., help=f"One of: {', '.join(rollouts.ROLLED_GROUPS)} (deployed with --replicas 2 or more)."),
+    style: str = typer.Argument(..., help=f"One of: {', '.join(rollouts.ROLLED_GROUPS)} (deployed with --replicas 2 or more); every replicated group is rolled."),
     to: str = typer.Option(..., "--to", help="Image to roll out, e.g. localhost/archsim-app:v2 (see 'deploy release')."),
     max_surge: int = MaxSurgeOption,
     max_unavailable: int = MaxUnavailableOption,
-    pause_after: int | None = typer.Option(None, "--pause-after", help="Pause after this many replicas were replaced; the same command again resumes."),
+    pause_after: int | None = typer.Option(None, "--pause-after", help="Pause after this many replicas were replaced; 'deploy resume' (or the same command again) continues."),
     progress_deadline: float = DeadlineOption,
     drain: float = DrainOption,
     under_load: Path | None = typer.Option(None, "--under-load", help="Scenario to load the deployment with (archsim loadtest) while rolling."),
@@ -197,13 +197,44 @@ def rollback(
     project: str = ProjectOption,
     engine: str = EngineOption,
 ) -> None:
-    """Roll STYLE back to the image it ran before the last rollout (recorded in the project's state)."""
+    """Roll STYLE back to the image it ran before the last rollout (recorded in the project's state), also from a paused rollout."""
     try:
         record = rollouts.rollback(detect(engine), style, project=projects.validated(project),
                                    **_rollout_options(max_surge, max_unavailable, progress_deadline, drain))
     except ArchsimError as error:
         _fail(error)
     _report(record, out)
+
+
+@app.command()
+def pause(
+    style: str = typer.Argument(..., help=f"One of: {', '.join(rollouts.ROLLED_GROUPS)}."),
+    project: str = ProjectOption,
+) -> None:
+    """Pause STYLE's rollout (kubectl rollout pause): a running one stops at its next step, one started later before its first."""
+    try:
+        name = projects.validated(project)
+        rollouts.pause(name, style)
+    except ArchsimError as error:
+        _fail(error)
+    console.print(f"paused rollouts of {style} in project {name}; continue with 'archsim deploy resume {style} --project {name}'",
+                  soft_wrap=True, highlight=False)
+
+
+@app.command()
+def resume(
+    style: str = typer.Argument(..., help=f"One of: {', '.join(rollouts.ROLLED_GROUPS)}."),
+    out: Path | None = OutOption,
+    project: str = ProjectOption,
+    engine: str = EngineOption,
+) -> None:
+    """Clear the pause and continue STYLE's paused rollout with the options it started with (kubectl rollout resume)."""
+    try:
+        record = rollouts.resume(detect(engine), style, project=projects.validated(project), log=_log)
+    except ArchsimError as error:
+        _fail(error)
+    if record is not None:
+        _report(record, out)
 
 
 @app.command("manifests")

@@ -65,7 +65,7 @@ def test_rollout_under_load_replaces_every_replica_without_a_failed_request(engi
     assert images_of(engine, project) == Counter({V2: 3})
     assert versions_answering(monolith) == Counter({"v2": 12})
     assert [s.action for s in record.steps] == ["start", "ready", "remove"] * 3
-    assert record.min_serving == 3  # max_unavailable 0: never fewer than 3 replicas behind the gateway
+    assert record.min_serving == {"monolith": 3}  # max_unavailable 0: never fewer than 3 replicas behind the gateway
     assert max(sum(s.replicas_by_image.values()) for s in record.steps) == 4  # max_surge 1
     summary = json.loads((run_dir / "summary.json").read_text())
     block = summary["variants"]["measured-rollout"]
@@ -80,7 +80,7 @@ def test_a_release_that_fails_readiness_is_stopped_and_rolled_back(engine, monol
 
     assert record.outcome == "rolled_back"
     assert [s.action for s in record.steps] == ["start", "not-ready"]
-    assert record.min_serving == 3
+    assert record.min_serving == {"monolith": 3}
     assert images_of(engine, project) == Counter({APP_IMAGE: 3})
     assert versions_answering(monolith) == Counter({"none": 12})  # the original image names no version
     assert rollouts.read_state(project, "monolith") == {}  # a rolled-back rollout records nothing
@@ -99,5 +99,5 @@ def test_pause_resume_and_rollback(engine, monolith, project):
     back = rollouts.rollback(engine, "monolith", project=project, drain_s=0.5)
     assert back.outcome == "complete" and back.to_image == APP_IMAGE
     assert images_of(engine, project) == Counter({APP_IMAGE: 3})
-    assert rollouts.read_state(project, "monolith") == {
-        "image": APP_IMAGE, "previous": V2, "status": "complete", "group": "monolith"}
+    state = rollouts.read_state(project, "monolith")
+    assert (state["image"], state["previous"], state["status"]) == (APP_IMAGE, V2, "complete")
