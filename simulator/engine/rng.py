@@ -118,13 +118,16 @@ class RequestDraws:
             return self.constant
         visits = request.visits
         name = self.name
-        visit = visits.get(name, 0)
-        visits[name] = visit + 1
-        if visit == 0 and request.index >> SHIFT == self._first_block:  # the hot path: a first visit
-            return self._first[request.index & MASK]
-        value = self.value(request.index, visit)
-        if visit == 0:
-            self._first_block, self._first = request.index >> SHIFT, self._last_block
+        visit = visits.get(name)
+        if visit is not None:  # a repeat visit
+            visits[name] = visit + 1
+            return self.value(request.index, visit)
+        visits[name] = 1  # the hot path: a first visit, most often in the block of the previous one
+        index = request.index
+        if index >> SHIFT == self._first_block:
+            return self._first[index & MASK]
+        value = self.value(index, 0)
+        self._first_block, self._first = index >> SHIFT, self._last_block
         return value
 
 

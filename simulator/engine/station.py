@@ -137,7 +137,7 @@ class Instance:
 
     def admit(self, visit: Visit) -> None:
         """A request arrives: take a slot, wait in the queue, or be rejected."""
-        now = self.env._now
+        now = self.env.now
         waiting = self.waiting
         self.system_area += (self.in_service + len(waiting)) * (now - self.system_t)
         self.system_t = now
@@ -177,7 +177,7 @@ class Instance:
         freed inline (:meth:`_free_core` is the same, for the less frequent CPU tasks)."""
         if visit.epoch != self.epoch:
             return  # the instance crashed while this ran; the caller was already told
-        now = self.env._now
+        now = self.env.now
         self.busy_area += self.cores_busy * (now - self.busy_t)
         self.busy_t = now
         self.cores_busy -= 1
@@ -190,7 +190,7 @@ class Instance:
             calls.start(visit.request, _Resume(self, visit), self)
 
     def _free_core(self) -> None:
-        now = self.env._now
+        now = self.env.now
         self.busy_area += self.cores_busy * (now - self.busy_t)
         self.busy_t = now
         self.cores_busy -= 1
@@ -223,14 +223,14 @@ class Instance:
         """Run ``duration`` seconds of CPU for a request that already holds a slot here."""
         task = CpuTask(request, k, duration, self.epoch)
         if self.cores_busy < self.cores:
-            now = self.env._now
+            now = self.env.now
             self.busy_area += self.cores_busy * (now - self.busy_t)
             self.busy_t = now
             self.cores_busy += 1
             task.callbacks = self._task_done_cb
             self.run_cpu(task, NORMAL, duration)
         else:
-            now = self.env._now
+            now = self.env.now
             self.queue_area += (len(self.waiting) + len(self.cpu_waiting)) * (now - self.queue_t)
             self.queue_t = now
             self.cpu_waiting.append(task)
@@ -245,7 +245,7 @@ class Instance:
 
     def finish(self, visit: Visit) -> None:
         """The operation is over: free the slot, admit the next waiting request, answer."""
-        now = self.env._now
+        now = self.env.now
         waiting = self.waiting
         self.system_area += (self.in_service + len(waiting)) * (now - self.system_t)
         self.system_t = now
@@ -278,7 +278,7 @@ class Instance:
         The instance leaves the load balancer's pool; a platform model decides when, and whether,
         it comes back (:meth:`restart`). Returns how many requests were lost.
         """
-        now = self.env._now
+        now = self.env.now
         self.settle(now)
         lost = list(self.active) + list(self.waiting)
         self.epoch += 1
@@ -303,7 +303,7 @@ class Instance:
 
     def restart(self) -> None:
         """Back in the pool after a crash (call when the platform says it is ready again)."""
-        self.settle(self.env._now)
+        self.settle(self.env.now)
         self.service.set_ready(self, True)
 
     def _reply(self, visit: Visit) -> None:
@@ -324,12 +324,12 @@ class Instance:
         """Start counting this instance's cores as capacity (it became ready)."""
         if not self.up:
             self.up = True
-            self.up_since = self.env._now
+            self.up_since = self.env.now
 
     def go_down(self) -> None:
         """Stop counting its cores (crashed or removed)."""
         if self.up:
-            self.settle(self.env._now)
+            self.settle(self.env.now)
             self.up = False
 
     def settle(self, now: float) -> None:
