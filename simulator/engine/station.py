@@ -187,7 +187,7 @@ class Instance:
         if calls is None:
             self.finish(visit)
         else:
-            calls.start(visit.request, _Resume(self, visit), self)
+            calls.start(visit.request, _Resume(self, visit).answer, self)
 
     def _free_core(self) -> None:
         now = self.env.now
@@ -215,7 +215,7 @@ class Instance:
         if calls is None:
             self.finish(visit)
         else:
-            calls.start(visit.request, _Resume(self, visit), self)
+            calls.start(visit.request, _Resume(self, visit).answer, self)
 
     # --- CPU work between calls ----------------------------------------------------------------
 
@@ -364,7 +364,7 @@ class _Resume:
         self.instance = instance
         self.visit = visit
 
-    def __call__(self, request: Any, ok: bool) -> None:
+    def answer(self, request: Any, ok: bool) -> None:
         visit = self.visit
         if visit.epoch != self.instance.epoch:
             return  # the instance crashed while waiting on the call
