@@ -69,12 +69,19 @@ class CallStep(Step):
         self.schedule = env.schedule
 
     def start(self, request: Any, k: Continuation, instance: Any) -> None:
+        visit = Visit()  # its fields, set here (see Visit)
+        visit.request = request
+        visit.operation = self.operation
+        visit.k = k
+        visit.ok = True
         hop = self.hop
         if hop is None:
-            self.service.arrive(Visit(request, self.operation, k, None))
+            visit.callbacks = None
+            visit.hop = None
+            self.service.arrive(visit)
         else:
             there = hop(request)
-            visit = Visit(request, self.operation, k, hop(request).__float__)
+            visit.hop = hop(request).__float__
             visit.callbacks = [self.service.on_arrive]
             self.schedule(visit, NORMAL, there)
 
