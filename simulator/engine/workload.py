@@ -143,7 +143,10 @@ class OpenSource:
 
     def _arrive(self, request: Request) -> None:
         now = self.env.now
-        self._schedule_next(now)
+        if self.gap is not None:  # Poisson: what _schedule_next does, inline on the hot path
+            self.env.schedule(Request(self._callbacks), NORMAL, self.gap())
+        else:
+            self._schedule_next(now)
         if self.thin is not None and self.thin() * self.profile.peak >= self.profile(now):
             return  # thinned: no request at this candidate time
         if self.gap is None and self.profile(now) <= 0:
