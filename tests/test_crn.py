@@ -48,8 +48,9 @@ def _work_sources(simulation: Simulation) -> dict[str, RequestDraws]:
     roots = list(simulation.roots) + [plan.calls for plan in simulation.operations.values()]
     for root in roots:
         for step in _steps(root):
-            if isinstance(step, WorkStep) and isinstance(step.sample, RequestDraws):
-                out[step.sample.name] = step.sample
+            draws = getattr(step.sample, "__self__", None) if isinstance(step, WorkStep) else None  # a bound next_for
+            if isinstance(draws, RequestDraws):
+                out[draws.name] = draws
     return out
 
 
@@ -79,10 +80,10 @@ def test_a_request_draws_the_same_number_whatever_order_requests_arrive_in():
     shuffled = RequestDraws(7, 0, "service:catalog.search", demand)
     indices = [5000, 3, 4096, 0, 9000, 17, 4095]  # across three blocks of 4096, out of order
     requests = {k: Request(None, index=k) for k in indices}
-    late = {k: shuffled(requests[k]) for k in indices}
+    late = {k: shuffled.next_for(requests[k]) for k in indices}
     assert late == {k: in_order.value(k) for k in indices}
     # the same request's next visit is its second draw
-    assert shuffled(requests[3]) == in_order.value(3, 1)
+    assert shuffled.next_for(requests[3]) == in_order.value(3, 1)
     # more blocks than are kept (8) are drawn again identically when a late request needs them
     many = [in_order.value(k * 4096) for k in range(20)]
     assert in_order.value(0) == many[0]
@@ -100,10 +101,10 @@ def test_a_scaled_demand_keeps_its_random_numbers():
 
 def test_streams_differ_by_name_replication_and_seed():
     demand = Exponential(mean=1.0)
-    reference = Streams(3, 0).per_request("work:a.b", demand).value(0)
-    assert Streams(3, 0).per_request("work:a.c", demand).value(0) != reference
-    assert Streams(3, 1).per_request("work:a.b", demand).value(0) != reference
-    assert Streams(4, 0).per_request("work:a.b", demand).value(0) != reference
+    reference = Streams(3, 0).per_request("work:a.b", demand).__self__.value(0)
+    assert Streams(3, 0).per_request("work:a.c", demand).__self__.value(0) != reference
+    assert Streams(3, 1).per_request("work:a.b", demand).__self__.value(0) != reference
+    assert Streams(4, 0).per_request("work:a.b", demand).__self__.value(0) != reference
 
 
 def test_common_random_numbers_at_least_halve_the_variance_of_a_paired_difference(styles):

@@ -59,7 +59,7 @@ class CircuitBreakerStep(Step):
                 k(request, False)
                 return
             self.trial = True
-        self.inner.start(request, _Outcome(self, k), instance)
+        self.inner.start(request, _Outcome(self, k).answer, instance)
 
     def record(self, ok: bool) -> None:
         now = self.env.now
@@ -95,6 +95,6 @@ class _Outcome:
         self.breaker = breaker
         self.k = k
 
-    def __call__(self, request: Any, ok: bool) -> None:
+    def answer(self, request: Any, ok: bool) -> None:
         self.breaker.record(ok)
         self.k(request, ok)

@@ -125,7 +125,7 @@ class Recorder:
     # --- hot path ------------------------------------------------------------------------------
 
     def started(self, request) -> None:
-        now = self.env._now
+        now = self.env.now
         self.flight_area += self.in_flight * (now - self.flight_t)
         self.flight_t = now
         self.in_flight += 1
@@ -140,7 +140,7 @@ class Recorder:
         if request.state != 0:  # already given up on (closed-model timeout)
             return
         request.state = 1
-        now = self.env._now
+        now = self.env.now
         self.flight_area += self.in_flight * (now - self.flight_t)
         self.flight_t = now
         self.in_flight -= 1
@@ -178,7 +178,7 @@ class Recorder:
 
     def timed_out(self, request) -> None:
         """A closed-model user gave up waiting (the request itself carries on in the system)."""
-        now = self.env._now
+        now = self.env.now
         self.flight_area += self.in_flight * (now - self.flight_t)
         self.flight_t = now
         self.in_flight -= 1
@@ -192,14 +192,14 @@ class Recorder:
     def async_done(self, request, ok: bool) -> None:
         """A fire-and-forget branch finished: its end-to-end latency from the request's start."""
         if request.t0 >= self.warmup_s and ok:
-            self.classes[request.cls].async_latency.record(self.env._now - request.t0)
+            self.classes[request.cls].async_latency.record(self.env.now - request.t0)
 
     # --- warm-up and time series -----------------------------------------------------------------
 
     def end_warmup(self) -> None:
         """Take the baseline the totals are measured from. Nothing is reset: the time series and
         the controllers (autoscalers, rollouts) keep reading counters that only grow."""
-        now = self.env._now
+        now = self.env.now
         self.flight_area += self.in_flight * (now - self.flight_t)
         self.flight_t = now
         self._flight_base = self.flight_area
@@ -210,13 +210,13 @@ class Recorder:
 
     def since_warmup(self, instance) -> Counters:
         """An instance's counters over the measured window."""
-        return instance.counters(self.env._now) - self._instance_base.get(instance, NO_COUNTERS)
+        return instance.counters(self.env.now) - self._instance_base.get(instance, NO_COUNTERS)
 
     def _service_levels(self, service) -> tuple[float, float, float, int, float]:
         """Cumulative integrals of a service: busy core-s, queue, in service, completions, up core-s."""
         busy = queue = system = up = 0.0
         done = 0
-        now = self.env._now
+        now = self.env.now
         for instance in service.all_instances():
             instance.settle(now)
             busy += instance.busy_area
@@ -228,7 +228,7 @@ class Recorder:
 
     def tick(self, offered_total: int) -> None:
         """Close the current time-series interval and write its row."""
-        now = self.env._now
+        now = self.env.now
         dt = now - self._tick_t
         if dt <= 0:
             return
@@ -277,7 +277,7 @@ class Recorder:
     # --- the result --------------------------------------------------------------------------
 
     def result(self, replication: int, duration_s: float) -> ReplicationResult:
-        now = self.env._now
+        now = self.env.now
         measured = duration_s - self.warmup_s
         self.flight_area += self.in_flight * (now - self.flight_t)
         self.flight_t = now

@@ -52,16 +52,18 @@ class Streams:
             self._made[name] = generator
         return generator
 
-    def per_request(self, name: str, distribution: Any) -> "RequestDraws":
-        """Draws of ``distribution`` (anything with ``draw(rng, n)``) indexed by request and visit."""
-        return RequestDraws(self.seed, self.replication, name, distribution)
+    def per_request(self, name: str, distribution: Any) -> "RequestSampler":
+        """Draws of ``distribution`` (anything with ``draw(rng, n)``) indexed by request and visit:
+        :meth:`RequestDraws.next_for` of the source (a bound method: CPython 3.11 calls one about
+        five times faster than an object's ``__call__``, and it runs on every visit)."""
+        return RequestDraws(self.seed, self.replication, name, distribution).next_for
 
 
 class RequestDraws:
     """The draws of one logical source, by (request index, visit number); see the module docstring.
 
-    Calling it with a request (anything with ``index`` and a ``visits`` dict) returns the request's
-    draw for its next visit to this source and counts the visit.
+    :meth:`next_for` a request (anything with ``index`` and a ``visits`` dict) returns the
+    request's draw for its next visit to this source and counts the visit.
     """
 
     __slots__ = ("seed", "replication", "name", "key", "distribution", "_blocks", "constant", "_last_key", "_last_block",
@@ -113,18 +115,22 @@ class RequestDraws:
         self._last_key, self._last_block = key, block
         return block[offset]
 
-    def __call__(self, request: Any) -> float:
+    def next_for(self, request: Any) -> float:
+        """The request's draw for its next visit to this source (the visit is counted)."""
         if self.constant is not None:  # no random numbers: no visit to count either
             return self.constant
         visits = request.visits
         name = self.name
-        visit = visits.get(name, 0)
-        visits[name] = visit + 1
-        if visit == 0 and request.index >> SHIFT == self._first_block:  # the hot path: a first visit
-            return self._first[request.index & MASK]
-        value = self.value(request.index, visit)
-        if visit == 0:
-            self._first_block, self._first = request.index >> SHIFT, self._last_block
+        visit = visits.get(name)
+        if visit is not None:  # a repeat visit
+            visits[name] = visit + 1
+            return self.value(request.index, visit)
+        visits[name] = 1  # the hot path: a first visit, most often in the block of the previous one
+        index = request.index
+        if index >> SHIFT == self._first_block:
+            return self._first[index & MASK]
+        value = self.value(index, 0)
+        self._first_block, self._first = index >> SHIFT, self._last_block
         return value
 
 

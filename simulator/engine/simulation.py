@@ -13,11 +13,10 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import simpy
 
 from ..scenario import model as m
 from .callgraph import Compiler, OperationPlan
-from .events import NORMAL, Wakeup, events_scheduled
+from .events import NORMAL, Environment, Wakeup, events_scheduled
 from .extension import ExtensionFactory, build
 from .metrics import Recorder, ReplicationResult
 from .rng import Streams
@@ -37,7 +36,7 @@ class Simulation:
     def __init__(self, scenario: m.Scenario, replication: int = 0, extensions: Sequence[ExtensionFactory] = ()):
         self.scenario = scenario
         self.replication = replication
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.streams = Streams(scenario.seed, replication)
         env, streams = self.env, self.streams
 
@@ -109,10 +108,10 @@ class Simulation:
         env.schedule(Wakeup(tick, 0), NORMAL, interval)
         step = scenario.duration_s / slices
         for i in range(1, slices + 1):
-            env.run(until=scenario.duration_s if i == slices else i * step)
+            env.run_until(scenario.duration_s if i == slices else i * step)
             if progress:
                 progress(env.now)
-        # run(until=T) stops before ordinary events at exactly T, so the last interval (full or
+        # run_until(T) stops before ordinary events at exactly T, so the last interval (full or
         # partial) is closed here
         if not self.recorder.rows or self.recorder.rows[-1]["time_s"] < scenario.duration_s - 1e-9:
             self.recorder.tick(self.source.offered)

@@ -142,8 +142,11 @@ class OpenSource:
         return float("inf")
 
     def _arrive(self, request: Request) -> None:
-        now = self.env._now
-        self._schedule_next(now)
+        now = self.env.now
+        if self.gap is not None:  # Poisson: what _schedule_next does, inline on the hot path
+            self.env.schedule(Request(self._callbacks), NORMAL, self.gap())
+        else:
+            self._schedule_next(now)
         if self.thin is not None and self.thin() * self.profile.peak >= self.profile(now):
             return  # thinned: no request at this candidate time
         if self.gap is None and self.profile(now) <= 0:
@@ -188,7 +191,7 @@ class ClosedSource:
             self.env.schedule(user, NORMAL, i / spawn if spawn else 0.0)
 
     def _wake_up(self, user: User) -> None:
-        now = self.env._now
+        now = self.env.now
         cls = 0 if self.picker.single else self.picker.next()
         request = Request(None, cls, now, self.offered)
         request.user = user
