@@ -39,6 +39,7 @@ import simulator.runner as runner
 from simulator.runner import run_scenario
 from simulator.scenario import load_scenario
 from simulator.sweep import executors
+from simulator.sweep.processes import default_jobs
 
 SCENARIO = {
     "name": "bench-sweep", "seed": 1, "duration": "3000s", "warmup": "10s", "replications": 2, "metrics_interval": "3000s",
@@ -103,7 +104,7 @@ def main() -> None:
         path = Path(folder) / "bench.yaml"
         path.write_text(yaml.safe_dump(SCENARIO))
         loaded = load_scenario(path)
-    print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {executors.default_jobs()}")
+    print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {default_jobs()}")
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in SETUPS}
     starts: dict[str, list[float]] = {"pool-1": [], "pool-2": [], "dask-2": []}
     for _ in range(args.repeats):  # interleaved rounds
