@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.sweep.processes import default_jobs
+from simulator.sweep.processes import default_jobs, signals_deferred
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,3 +165,23 @@ def test_jobs_default_to_one_per_core_and_a_single_task_runs_in_this_process(sce
     assert (run["jobs"], run["executor"], run["workers"]) == (cores, "processes" if cores > 1 else "inline", cores)
     run = json.loads((tmp_path / "single" / "summary.json").read_text())["run"]
     assert (run["jobs"], run["executor"], run["workers"]) == (cores, "inline", 1)
+
+
+def test_a_ctrl_c_during_a_held_step_is_raised_once_the_step_is_done():
+    log = []
+    with pytest.raises(KeyboardInterrupt):
+        with signals_deferred():
+            signal.raise_signal(signal.SIGINT)
+            log.append("step done")
+        log.append("after the step")
+    assert log == ["step done"]
+
+
+def test_a_ctrl_c_during_the_clean_up_of_a_stopping_run_is_not_raised_again():
+    log = []
+    with signals_deferred(stopping=True):
+        signal.raise_signal(signal.SIGINT)
+        log.append("clean-up done")
+    log.append("after the clean-up")
+    assert log == ["clean-up done", "after the clean-up"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
