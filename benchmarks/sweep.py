@@ -39,6 +39,7 @@ import simulator.runner as runner
 from simulator.runner import run_scenario
 from simulator.scenario import load_scenario
 from simulator.sweep import executors
+from simulator.sweep.processes import default_jobs
 
 SCENARIO = {
     "name": "bench-sweep", "seed": 1, "duration": "3000s", "warmup": "10s", "replications": 2, "metrics_interval": "3000s",
@@ -64,23 +65,33 @@ def own_cpu_s() -> float:
 
 
 def timed(loaded, setup: dict) -> dict[str, float]:
-    """One run: wall time, summed in-task simulation time, and the cores the rest of the machine used."""
+    """One run: wall time, summed in-task simulation time, the cores the rest of the machine used,
+    and its phases (from the progress callback, which the queue calls once the executor is
+    entered and after each finished task): ``entered`` (executor start-up), ``first`` and ``last``
+    (results), all from the start of the run."""
     busy0, own0 = machine_busy_s(), own_cpu_s()
+    marks: list[float] = []
+
+    def progress(done: float, total: int) -> None:
+        if done == int(done) and len(marks) <= done:  # the executor entered, then each finished task (not partial shares)
+            marks.append(time.perf_counter())
+
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         if setup.get("pool"):  # --jobs 1 would run inline: force a one-worker pool
             runner.make_executor = lambda jobs, dask, tasks: executors.PoolExecutor(1)
             try:
-                summary = run_scenario(loaded, Path(out), jobs=1)
+                summary = run_scenario(loaded, Path(out), jobs=1, progress=progress)
             finally:
                 runner.make_executor = executors.make_executor
         else:
-            summary = run_scenario(loaded, Path(out), jobs=setup["jobs"], dask=setup.get("dask"))
+            summary = run_scenario(loaded, Path(out), jobs=setup["jobs"], dask=setup.get("dask"), progress=progress)
         wall = time.perf_counter() - started
     busy = sum(v["wall_time_s"] for v in summary["variants"].values())
     ours = (own_cpu_s() - own0) + (busy if summary["run"]["executor"] == "processes" else 0.0)  # pool workers: their task time
     others = max(0.0, (machine_busy_s() - busy0) - ours) / wall
-    return {"wall": wall, "busy": busy, "others": others}
+    entered, first, last = (marks[i] - started for i in (0, 1, -1))
+    return {"wall": wall, "busy": busy, "others": others, "entered": entered, "first": first, "last": last}
 
 
 def start_up_s(setup: dict) -> float:
@@ -103,7 +114,7 @@ def main() -> None:
         path = Path(folder) / "bench.yaml"
         path.write_text(yaml.safe_dump(SCENARIO))
         loaded = load_scenario(path)
-    print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {executors.default_jobs()}")
+    print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {default_jobs()}")
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in SETUPS}
     starts: dict[str, list[float]] = {"pool-1": [], "pool-2": [], "dask-2": []}
     for _ in range(args.repeats):  # interleaved rounds
@@ -118,6 +129,11 @@ def main() -> None:
         others = ", ".join(f"{r['others']:.2f}" for r in rs)
         print(f"{name}: median {med[name]:.2f} s over {args.repeats} interleaved repeats ({walls}); "
               f"rest of the machine meanwhile: {others} cores")
+    print("phases (medians, seconds from the start of the run): executor entered / first result / last result / end")
+    for name, rs in runs.items():
+        phase = {key: statistics.median(r[key] for r in rs) for key in ("entered", "first", "last", "wall")}
+        print(f"  {name}: {phase['entered']:.2f} / {phase['first']:.2f} / {phase['last']:.2f} / {phase['wall']:.2f} "
+              f"(after the last result: {phase['wall'] - phase['last']:.2f} s)")
     start = {name: statistics.median(v) for name, v in starts.items()}
     print(f"executor start-up and shut-down alone (medians): pool-1 {start['pool-1']:.2f} s, pool-2 {start['pool-2']:.2f} s, "
           f"dask-2 {start['dask-2']:.2f} s")

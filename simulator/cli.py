@@ -7,6 +7,7 @@ bugs only.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -190,7 +191,22 @@ def _compact(summary: dict[str, Any]) -> dict[str, Any]:
     return strip(summary)
 
 
+def _ctrl_c_says_interrupted(command):
+    """Ctrl-C anywhere in ``command`` exits 130 with one line (Typer would exit 130 silently)."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
+
+    return wrapped
+
+
 @app.command()
+@_ctrl_c_says_interrupted
 def run(
     file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="Scenario YAML file (omit with --resume).")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="PATH=VALUE", help="Override a field (repeatable), e.g. workload.rate=50/s.")] = None,
@@ -198,8 +214,8 @@ def run(
     replications: Annotated[Optional[int], typer.Option(metavar="N", help="Override the number of replications.")] = None,
     out: Annotated[Optional[str], typer.Option(metavar="DIR", help="Run directory (default: a new folder in results/ named after the scenario and the UTC start time).")] = None,
     variant: Annotated[Optional[list[str]], typer.Option(metavar="NAME", help="Run only this variant (repeatable).")] = None,
-    jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for the run's tasks (every point x variant x replication): a number or 'auto'; with --dask local, the number of Dask workers.")] = "1",
-    dask: Annotated[Optional[str], typer.Option(metavar="tcp://HOST:PORT|local", help="Run the tasks on a Dask cluster (its scheduler's address), or on a LocalCluster started for the run ('local'). Needs the [dask] extra.")] = None,
+    jobs: Annotated[str, typer.Option(metavar="N|auto", help="Worker processes for the run's tasks (every point x variant x replication): a number, or 'auto': one per core (in this process if there is one core or one task); with --dask local, the number of Dask workers.")] = "auto",
+    dask: Annotated[Optional[str], typer.Option(metavar="tcp://HOST:PORT|local", help="Run the tasks on a Dask cluster (its scheduler's address), or on a LocalCluster started for the run ('local'). Needs the archsim\\[dask] extra.")] = None,
     resume: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Carry on an interrupted or killed run in DIR: same scenario and options, finished tasks are not run again.")] = None,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", metavar="", help="Draw the comparison charts into the run directory.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar and no table; print the run directory only.")] = False,
@@ -207,12 +223,7 @@ def run(
     force: Annotated[bool, typer.Option("--force", metavar="", help="Run even if the run budget estimates it would take too long.")] = False,
 ) -> None:
     """Simulate a scenario (every variant, every replication, every sweep point) and write a run directory."""
-    from .budget import check as check_budget
-    from .results.rundir import default_run_dir
-    from .runner import check_simulable, run_scenario
-    from .scenario import load_scenario
-    from .sweep.executors import default_jobs
-    from .sweep.store import TaskStore
+    from .sweep.processes import default_jobs, start_forkserver
 
     try:
         n_jobs = default_jobs() if jobs == "auto" else int(jobs)
@@ -220,6 +231,15 @@ def run(
             raise ValueError
     except ValueError:
         raise ArchsimError(f"--jobs: expected a positive number or 'auto', got {jobs!r}") from None
+    if n_jobs > 1 and dask is None:
+        start_forkserver()  # it imports the simulator for the workers while this process loads the scenario
+
+    from .budget import check as check_budget
+    from .results.rundir import default_run_dir
+    from .runner import check_simulable, run_scenario
+    from .scenario import load_scenario
+    from .sweep.store import TaskStore
+
     if dask is not None and dask != "local" and "://" not in dask:
         raise ArchsimError(f"--dask: expected a scheduler address like tcp://host:8786 or 'local', got {dask!r}")
     if resume is not None:
@@ -264,7 +284,7 @@ def run(
                                    resume=resume is not None, options=options,
                                    overrides=command_line_overrides(set_, seed, replications))
         except KeyboardInterrupt:
-            stderr.print(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}")
+            print(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}", file=sys.stderr)  # one line, never wrapped
             raise typer.Exit(130) from None
     tasks = summary["run"].get("tasks") or {}
     if resume is not None and not quiet and not as_json:

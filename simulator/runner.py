@@ -25,6 +25,7 @@ from .results import rundir
 from .scenario.load import LoadedScenario
 from .suggest import shown
 from .sweep.executors import make_executor
+from .sweep.processes import signals_deferred
 from .sweep.queue import QueueCounts, run_queue
 from .sweep.store import TaskStore
 from .sweep.table import sweep_header, sweep_point, write_sweep_table
@@ -144,11 +145,12 @@ def run_scenario(
             summary["error"] = exc.message if isinstance(exc, ArchsimError) else shown(f"{exc.__class__.__name__}: {exc}", 500)
             raise
         finally:
-            collector.finish()
-            summary["run"]["tasks"] = dict(counts.__dict__)
-            summary["run"]["wall_time_s"] = time.perf_counter() - started
-            summary["run"]["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            rundir.write_json(run_dir / "summary.json", summary)
+            with signals_deferred(stopping=summary["status"] != "ok"):  # a second Ctrl-C must not cut the last files short
+                collector.finish()
+                summary["run"]["tasks"] = dict(counts.__dict__)
+                summary["run"]["wall_time_s"] = time.perf_counter() - started
+                summary["run"]["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                rundir.write_json(run_dir / "summary.json", summary)
     return summary
 
 

@@ -9,7 +9,8 @@ stops its workers, and the Dask one closes the client and the LocalCluster it st
 - :class:`InlineExecutor` (``--jobs 1``): no worker process; reports progress within a task.
 - :class:`PoolExecutor` (``--jobs N``): :class:`concurrent.futures.ProcessPoolExecutor` with the
   ``forkserver`` start method (workers fork from a clean server that has imported the simulator,
-  so they start fast and never inherit the progress bar's thread).
+  so they start fast and never inherit the progress bar's thread; the command line starts that
+  server before it loads the scenario). Ctrl-C never reaches a worker: see :mod:`.processes`.
 - :class:`DaskExecutor` (``--dask ADDRESS`` or ``--dask local``): ``distributed.Client.submit``
   per task; a worker that dies has its tasks rescheduled by Dask.
 """
@@ -17,9 +18,6 @@ stops its workers, and the Dask one closes the client and the LocalCluster it st
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -27,7 +25,8 @@ from typing import Any
 from ..engine.experiment import run_replication
 from ..platforms import extensions_for
 from ..engine.metrics import ReplicationResult
-from ..errors import ArchsimError, EnvironmentProblem
+from ..errors import EnvironmentProblem
+from .processes import sigint_blocked, signals_deferred, start_forkserver
 from .tasks import Task, run_task
 
 #: ``partial(share)``: the running task is ``share`` (0-1) done (only where it can be followed).
@@ -35,14 +34,7 @@ Partial = Callable[[float], None]
 
 DASK_EXTRA = "pip install 'archsim[dask]'"  #: How a user gets Dask for archsim.
 CONNECT_TIMEOUT_S = 20.0  #: How long to wait for a Dask scheduler and its first worker.
-
-
-def default_jobs() -> int:
-    """Worker processes to use when asked for ``--jobs auto``: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+STOP_TIMEOUT_S = 5.0  #: How long a stopped worker process has to exit before it is killed.
 
 
 class InlineExecutor:
@@ -67,11 +59,6 @@ class InlineExecutor:
         return {"executor": self.name, "workers": 1}
 
 
-def _ignore_interrupts() -> None:
-    """Worker processes leave Ctrl-C to the parent, which stops them and keeps what finished."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class PoolExecutor:
     """Tasks on ``workers`` local processes, all submitted at once, collected as they finish."""
 
@@ -82,16 +69,18 @@ class PoolExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "PoolExecutor":
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulator.sweep.tasks"])
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts)
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=start_forkserver())
         return self
 
     def __exit__(self, kind: Any, *exc: Any) -> None:
+        with signals_deferred(stopping=kind is not None):
+            self._stop(early=kind is not None)
+
+    def _stop(self, *, early: bool) -> None:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        if kind is None:
+        if not early:
             pool.shutdown()
             return
         # Stopped early (Ctrl-C, an error, a signal): stop the workers now, not after their tasks.
@@ -105,10 +94,15 @@ class PoolExecutor:
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
+        for process in processes:  # gone before the run says it stopped
+            process.join(STOP_TIMEOUT_S)
+            if process.is_alive():
+                process.kill()
 
     def results(self, tasks: list[Task], partial: Partial | None = None) -> Iterator[tuple[Task, ReplicationResult]]:
         assert self._pool is not None, "use the executor as a context manager"
-        futures = {self._pool.submit(run_task, task): task for task in tasks}
+        with signals_deferred():  # submit() starts the workers: a Ctrl-C must not stop one half-way
+            futures = {self._pool.submit(run_task, task): task for task in tasks}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -138,24 +132,36 @@ class DaskExecutor:
 
     def __enter__(self) -> "DaskExecutor":
         try:
-            from distributed import Client, LocalCluster
+            import distributed  # noqa: F401 - only to say how to get it
         except ImportError:
             raise EnvironmentProblem(f"--dask: Dask is not installed; install the extra: {DASK_EXTRA}") from None
         try:
-            if self.address == "local":
-                self._cluster = LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0,
-                    dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
-                )
-                self._client = Client(self._cluster, timeout=CONNECT_TIMEOUT_S)
-            else:
-                self._client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
-                self._client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            # Its threads and worker processes inherit the blocked SIGINT (Ctrl-C is the run's), and
+            # a Ctrl-C that came just before is held until the cluster is whole, then stops it.
+            with signals_deferred(), sigint_blocked():
+                self._start()
+            self._check_workers()
         except (OSError, TimeoutError) as exc:
             self.__exit__(type(exc))
             raise EnvironmentProblem(f"--dask {self.address}: cannot reach a scheduler with workers ({exc.__class__.__name__}: {exc})") from None
-        self._check_workers()
+        except BaseException as exc:  # a worker that cannot run archsim, Ctrl-C: no cluster left behind
+            self.__exit__(type(exc))
+            raise
         return self
+
+    def _start(self) -> None:
+        """Connect to the scheduler, or start the LocalCluster and connect to it."""
+        from distributed import Client, LocalCluster
+
+        if self.address == "local":
+            self._cluster = LocalCluster(
+                n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0,
+                dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
+            )
+            self._client = Client(self._cluster, timeout=CONNECT_TIMEOUT_S)
+        else:
+            self._client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
+            self._client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
 
     def _check_workers(self) -> None:
         """Every worker must import the same archsim, or results would depend on where tasks ran."""
@@ -164,21 +170,23 @@ class DaskExecutor:
         try:
             versions = self._client.run(_archsim_version)
         except Exception as exc:  # noqa: BLE001 - whatever the worker raised, the fix is the same
-            self.__exit__(type(exc))
             raise EnvironmentProblem(
                 f"--dask {self.address}: a worker cannot run archsim ({exc.__class__.__name__}: {exc}); install archsim {__version__} on every worker"
             ) from None
         wrong = {worker: v for worker, v in versions.items() if v != __version__}
         if wrong:
-            self.__exit__(ArchsimError)
             worker, version = next(iter(wrong.items()))
             raise EnvironmentProblem(f"--dask {self.address}: worker {worker} has archsim {version}, this is {__version__}; install the same version everywhere")
         self.workers = len(versions)
 
     def __exit__(self, kind: Any, *exc: Any) -> None:
+        with signals_deferred(stopping=kind is not None):
+            self._stop(early=kind is not None)
+
+    def _stop(self, *, early: bool) -> None:
         client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
         if client is not None:
-            if kind is not None and self._futures:
+            if early and self._futures:
                 client.cancel(self._futures, force=True)
             client.close()
         if cluster is not None:
