@@ -140,13 +140,19 @@ def test_a_cpu_header_gives_each_paths_known_cost_and_its_shape(tmp_path):
     finally:
         server.stop()
     assert done.returncode == 0, done.stderr[-2000:]
-    checks = json.loads((tmp_path / "m" / "report" / "calibration.json").read_text())["cross_checks"]
+    calibration = json.loads((tmp_path / "m" / "report" / "calibration.json").read_text())
     for op, known_ms in KNOWN_MS.items():
-        reported = next(c["other"] for c in checks if c["quantity"] == f"app.{op}: demand")
-        assert "per-request CPU reports" in reported["source"]
-        assert reported["value"] * 1e3 == pytest.approx(known_ms, rel=TOLERANCE)
+        check = next(c for c in calibration["cross_checks"] if c["quantity"] == f"app.{op}: demand")
+        demand = calibration["parameters"]["demands"][f"app.{op}"]
+        assert "per-request CPU reports" in demand["source"] and check["model"] == demand  # the reports are the model's demand
+        assert check["other"]["source"].startswith("response-time estimator")  # ... and the estimator checks it
+        assert demand["value"] * 1e3 == pytest.approx(known_ms, rel=TOLERANCE)
     text = (tmp_path / "cal.yaml").read_text()
     assert "cv" in text and "assumed exponential" not in text  # the shape is fitted from the reports
+    hosts = yaml.safe_load(text)["hosts"]  # the server shared this machine with the load generator
+    assert hosts["cores"] == len(os.sched_getaffinity(0)) and hosts["cpu"] == "shared"
+    assert 0.1 < float(hosts["load_generator"]["cpu_per_request"].removesuffix("ms")) < 10  # measured from Locust's processes
+    load_scenario(tmp_path / "cal.yaml", ["workload.rate=30/s"])
 
 
 def test_without_a_cpu_source_only_the_response_time_estimator_runs_and_the_report_says_so(tmp_path):

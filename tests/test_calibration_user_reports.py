@@ -79,3 +79,29 @@ def test_without_the_option_the_response_time_estimator_stays_the_model(calibrat
     default = calibrate(structure(), runs, [cpu_reports(structure(), truth(), requests=200)])
     assert all(f.source.startswith("response-time estimator") for f in default.parameters.demands.values())
     assert {c.quantity for c in default.cross_checks} >= {"app.light: demand", "app.heavy: demand"}
+
+
+def test_a_loopback_target_shares_the_measuring_machine_with_the_load_generator_in_the_calibrated_file(tmp_path):
+    from dataclasses import replace as with_host
+
+    import yaml
+
+    from simulator.calibration.observations import ClassFigures, Observation
+    from simulator.calibration.structure import GENERATOR_TIER, shared_host
+    from simulator.calibration.user import render_user_scenario
+    from simulator.scenario import load_scenario
+
+    from test_calibration_user import SCENARIO
+
+    # two runs whose generator used 0.03 and 0.06 cores at 30/s and 60/s: 1 ms per request
+    runs = [Observation(f"{r}/s", 1, r, 10.0, {"light": ClassFigures(r, 0.01)}, {GENERATOR_TIER: r * 1e-3}) for r in (30.0, 60.0)]
+    host = shared_host({"host_cores": 2}, runs)
+    parameters = ModelParameters({op: Fitted(v, 1e-5, "per-request CPU reports") for op, v in DEMANDS.items()},
+                                 {op: Fitted(CV, 0.01, "reports", "ratio") for op in DEMANDS}, Fitted(HOP_S, 1e-5, "estimator"))
+    text = render_user_scenario(SCENARIO, with_host(structure(), host=host), parameters, ["header"], 50.0)
+    hosts = yaml.safe_load(text)["hosts"]
+    assert hosts == {"cores": 2, "cpu": "shared", "load_generator": {"cpu_per_request": "1ms"}}
+    assert "load generator 1 ms" in text and "the measuring machine's os.cpu_count()" in text  # each number says where it came from
+    (tmp_path / "cal.yaml").write_text(text)
+    loaded = load_scenario(tmp_path / "cal.yaml")
+    assert loaded.base.hosts.load_generator.cpu_per_request_s == pytest.approx(1e-3)
