@@ -14,12 +14,12 @@ import sys
 import time
 
 import pytest
+from test_calibration_user import PER_REQUEST_MS, SCENARIO, Server
 
 from simulator.calibration import collect
 from simulator.calibration import folder as folders
 from simulator.calibration.structure import GENERATOR_TIER
 from simulator.calibration.user import CpuSource, UserLoop
-from test_calibration_user import PER_REQUEST_MS, SCENARIO, Server
 
 SPIN = "import time\nend = time.thread_time() + {cpu_s}\nwhile time.thread_time() < end: pass\ntime.sleep({sleep_s})\n"
 

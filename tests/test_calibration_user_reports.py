@@ -85,13 +85,12 @@ def test_a_loopback_target_shares_the_measuring_machine_with_the_load_generator_
     from dataclasses import replace as with_host
 
     import yaml
+    from test_calibration_user import SCENARIO
 
     from simulator.calibration.observations import ClassFigures, Observation
     from simulator.calibration.structure import GENERATOR_TIER, shared_host
     from simulator.calibration.user import render_user_scenario
     from simulator.scenario import load_scenario
-
-    from test_calibration_user import SCENARIO
 
     # two runs whose generator used 0.03 and 0.06 cores at 30/s and 60/s: 1 ms per request
     runs = [Observation(f"{r}/s", 1, r, 10.0, {"light": ClassFigures(r, 0.01)}, {GENERATOR_TIER: r * 1e-3}) for r in (30.0, 60.0)]

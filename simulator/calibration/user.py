@@ -171,12 +171,18 @@ class UserLoop(Loop):
         self.ramp_max_per_s = self.ramp_start_per_s * 2 ** RAMP_DOUBLINGS
         self.ramp_runs: list[folders.RunRecord] = []
         notes = [] if cpu_source.kind != "none" else [NONE_NOTE]
+        if cpu_source.kind == "cgroup":
+            notes.append("one load mix at every level: the utilisation regression identifies the CPU per request, "
+                         "not its split between classes, which rests on the response-time estimator")
+        if is_loopback(self.url):
+            notes.append(f"a loopback target: the services share this machine's {collect.host_cores()} cores with the load "
+                         "generator (hosts: cpu: shared); other processes on the machine are measured and warned about, not modelled")
         self.structure.notes.extend(notes)
         deployment = {"host": self.url, "cpu_source": cpu_source.text, "scenario": str(self.scenario_file),
                       "cpu_attributed_to": self.structure.entry_tier, "host_cores": collect.host_cores(),
                       "shares_host": is_loopback(self.url)}
         self.manifest = folders.Manifest(self.style, self.structure, SOURCE, self.mix, deployment=deployment,
-                                         warnings=list(notes), extras={"user_scenario": SCENARIO_COPY})
+                                         warnings=[n for n in notes if n == NONE_NOTE], extras={"user_scenario": SCENARIO_COPY})
 
     def loadtest_argv(self, run: folders.RunRecord, where: Path) -> tuple[list[str], dict[str, str]]:
         env = {**os.environ, "PYTHONPATH": str(REPO), collect.START_ENV: str(where / "test_start.txt"),
