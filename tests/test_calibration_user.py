@@ -15,9 +15,12 @@ regression's bootstrap standard error was 0.1 ms, under 2%, in the runs that set
 attribution of CPU (a factor of the mix, a unit slip) does. Measured when written (12:50 UTC,
 machine shared by seven sessions): 6.34 ms and 6.39 ms per request (−1%, 0%).
 
-The per-path split from response times alone is *not* asserted: the server time-slices its
-requests (Python's GIL), while the model serves first come first served, so that split is off
-(the run above fitted 1.5 ms and 14.9 ms); docs/calibration.md reports it.
+With the header, each path's demand in the calibrated file *is* its reports' mean (the
+response-time estimator only cross-checks it), so it is asserted per path within the same 25%.
+The per-path split from response times alone (the cgroup run) is *not* asserted: it rests on
+latency differences between the paths, which the shared machine's contention blurs run to run;
+docs/calibration.md reports it. The calibrated file of this loopback target shares the machine's
+cores with the load generator (``hosts:``), whose CPU per request is measured from its processes.
 """
 
 from __future__ import annotations
@@ -140,13 +143,19 @@ def test_a_cpu_header_gives_each_paths_known_cost_and_its_shape(tmp_path):
     finally:
         server.stop()
     assert done.returncode == 0, done.stderr[-2000:]
-    checks = json.loads((tmp_path / "m" / "report" / "calibration.json").read_text())["cross_checks"]
+    calibration = json.loads((tmp_path / "m" / "report" / "calibration.json").read_text())
     for op, known_ms in KNOWN_MS.items():
-        reported = next(c["other"] for c in checks if c["quantity"] == f"app.{op}: demand")
-        assert "per-request CPU reports" in reported["source"]
-        assert reported["value"] * 1e3 == pytest.approx(known_ms, rel=TOLERANCE)
+        check = next(c for c in calibration["cross_checks"] if c["quantity"] == f"app.{op}: demand")
+        demand = calibration["parameters"]["demands"][f"app.{op}"]
+        assert "per-request CPU reports" in demand["source"] and check["model"] == demand  # the reports are the model's demand
+        assert check["other"]["source"].startswith("response-time estimator")  # ... and the estimator checks it
+        assert demand["value"] * 1e3 == pytest.approx(known_ms, rel=TOLERANCE)
     text = (tmp_path / "cal.yaml").read_text()
     assert "cv" in text and "assumed exponential" not in text  # the shape is fitted from the reports
+    hosts = yaml.safe_load(text)["hosts"]  # the server shared this machine with the load generator
+    assert hosts["cores"] == len(os.sched_getaffinity(0)) and hosts["cpu"] == "shared"
+    assert 0.1 < float(hosts["load_generator"]["cpu_per_request"].removesuffix("ms")) < 10  # measured from Locust's processes
+    load_scenario(tmp_path / "cal.yaml", ["workload.rate=30/s"])
 
 
 def test_without_a_cpu_source_only_the_response_time_estimator_runs_and_the_report_says_so(tmp_path):

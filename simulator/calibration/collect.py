@@ -1,9 +1,16 @@
-"""Collectors: per-container CPU from cgroup counters, the services' per-request CPU, their /metrics.
+"""Collectors: CPU from cgroup and process counters, the services' per-request CPU, their /metrics.
 
-- :class:`CpuSampler` reads each container's cumulative CPU counter once a second in a thread
-  (cgroup v1 ``cpuacct.usage`` in nanoseconds, or cgroup v2 ``cpu.stat`` ``usage_usec``; the
-  container's cgroup is found from its main process, ``/proc/<pid>/cgroup``). The rows go to the
-  run's ``cpu.csv``; the reader interpolates them at the measured window's ends.
+- :class:`CpuSampler` reads cumulative CPU counters once a second in a thread: each container's
+  cgroup (cgroup v1 ``cpuacct.usage`` in nanoseconds, or cgroup v2 ``cpu.stat`` ``usage_usec``;
+  the container's cgroup is found from its main process, ``/proc/<pid>/cgroup``), the load
+  generator's process tree (:class:`ProcessTreeCpu`: the ``archsim loadtest`` process, Locust and
+  its workers, tier ``load_generator``) and the whole machine (:func:`machine_cpu_s`, tier
+  ``machine``: every process, ours and other tenants'). The rows go to the run's ``cpu.csv``; the
+  reader interpolates them at the measured window's ends. The generator's CPU per request enters
+  the calibrated scenario's ``hosts.load_generator`` tenant; the machine's tells how much CPU
+  others took (:func:`others_cores`).
+- :func:`host_cores` is the core count the measurement ran on, recorded with every calibration
+  (``deployment.host_cores`` in the manifest), so a folder read elsewhere keeps this machine's cores.
 - :func:`cpu_report_locustfile` writes a locustfile that loads the style's own locustfile and adds
   a listener on Locust's ``request`` event, which appends each response's ``X-CPU-Time-Ms`` to
   ``cpu_reports.csv`` and notes the wall-clock start of the test, so CPU samples can be aligned
@@ -14,17 +21,74 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
+import psutil
+
 from ..deploy.engine import Engine
+from .structure import GENERATOR_TIER
 
 SAMPLE_INTERVAL_S = 1.0
 CPU_HEADER = "X-CPU-Time-Ms"
 REPORTS_ENV = "ARCHSIM_CPU_REPORTS"  #: Path of cpu_reports.csv for the listener.
 START_ENV = "ARCHSIM_TEST_START"  #: Path where the listener writes the test's wall-clock start.
+GENERATOR = "load-generator"  #: Counter name of the load generator's process tree in cpu.csv (its tier: GENERATOR_TIER).
+MACHINE = "machine"  #: Counter and tier name of the whole machine's busy CPU in cpu.csv.
+
+CpuCounter = Path | Callable[[], float]  #: A cumulative CPU file, or a function returning CPU seconds so far.
+
+
+def host_cores() -> int:
+    """Cores this process may run on (its CPU affinity; the machine's count where affinity is unknown)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def machine_cpu_s() -> float:
+    """Busy CPU seconds of the whole machine since boot: every core's time not idle (``/proc/stat``)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+
+
+class ProcessTreeCpu:
+    """Cumulative CPU seconds of a process and every descendant seen so far (a callable counter).
+
+    A descendant that exits keeps the CPU it had at its last sample, so the sum never goes back;
+    a child that lived less than one sampling interval is missed (Locust's processes live for the
+    whole run).
+    """
+
+    def __init__(self, pid: int):
+        self.root = psutil.Process(pid)
+        self.seen: dict[int, float] = {}  #: pid -> CPU seconds at its last sample.
+
+    def __call__(self) -> float:
+        try:
+            processes = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            processes = []
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            self.seen[process.pid] = max(self.seen.get(process.pid, 0.0), times.user + times.system)
+        return sum(self.seen.values())
+
+
+def others_cores(tier_cores: dict[str, float], *, measured_tiers: list[str]) -> float | None:
+    """Cores the machine spent beyond ``measured_tiers`` and the load generator (other tenants), if the machine was sampled."""
+    if MACHINE not in tier_cores:
+        return None
+    ours = sum(tier_cores.get(t, 0.0) for t in [*measured_tiers, GENERATOR_TIER])
+    return max(tier_cores[MACHINE] - ours, 0.0)
 
 
 def cgroup_counter(pid: int) -> Path | None:
@@ -49,8 +113,10 @@ def cgroup_counter(pid: int) -> Path | None:
     return None
 
 
-def read_cpu_s(counter: Path) -> float:
-    """CPU seconds so far from a ``cpuacct.usage`` (ns) or ``cpu.stat`` (usage_usec) file."""
+def read_cpu_s(counter: CpuCounter) -> float:
+    """CPU seconds so far from a ``cpuacct.usage`` (ns) or ``cpu.stat`` (usage_usec) file, or a callable counter."""
+    if callable(counter):
+        return counter()
     text = counter.read_text()
     if counter.name == "cpuacct.usage":
         return int(text.strip()) / 1e9
@@ -73,22 +139,41 @@ def container_counters(engine: Engine, containers: dict[str, str]) -> dict[str, 
 
 
 class CpuSampler:
-    """Samples cumulative CPU of each container once a second until stopped; rows are (epoch_s, container, tier, cpu_s)."""
+    """Samples cumulative CPU of each counter once a second until stopped; rows are (epoch_s, counter, tier, cpu_s).
 
-    def __init__(self, counters: dict[str, tuple[str, Path]], interval_s: float = SAMPLE_INTERVAL_S):
-        self.counters = counters
+    The machine's own counter is always sampled (tier ``machine``); :meth:`add` adds one while it
+    runs (the load generator, whose process exists only once the run has started).
+    """
+
+    def __init__(self, counters: dict[str, tuple[str, CpuCounter]], interval_s: float = SAMPLE_INTERVAL_S):
+        self.counters: dict[str, tuple[str, CpuCounter]] = {**counters, MACHINE: (MACHINE, machine_cpu_s)}
         self.interval_s = interval_s
         self.rows: list[tuple[float, str, str, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="cpu-sampler")
+
+    def add(self, name: str, tier: str, counter: CpuCounter) -> None:
+        """Sample ``counter`` too, from now on (its first sample is taken at once)."""
+        self.counters = {**self.counters, name: (tier, counter)}
+        try:
+            self.rows.append((time.time(), name, tier, read_cpu_s(counter)))
+        except (OSError, ValueError, psutil.Error):
+            pass
+
+    def add_generator(self, pid: int) -> None:
+        """Sample the load generator: the process ``pid`` and its descendants (Locust), tier ``load_generator``."""
+        try:
+            self.add(GENERATOR, GENERATOR_TIER, ProcessTreeCpu(pid))
+        except psutil.Error:
+            pass  # it has already exited: the run fails and says why
 
     def _sample(self) -> None:
         now = time.time()
         for name, (tier, counter) in self.counters.items():
             try:
                 self.rows.append((now, name, tier, read_cpu_s(counter)))
-            except (OSError, ValueError):
-                pass  # the container went away; its series simply ends
+            except (OSError, ValueError, psutil.Error):
+                pass  # the container or process went away; its series simply ends
 
     def _run(self) -> None:
         while not self._stop.is_set():

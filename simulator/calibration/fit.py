@@ -4,7 +4,9 @@ Which number the calibrated model uses:
 
 - demands and the per-hop cost: the response-time estimator (``response_time.py``), which uses
   the per-class latencies as well as the CPU counters and identifies per-class demands at one
-  load mix;
+  load mix; or, with ``demands_from_reports``, each operation's mean per-request CPU report
+  (``shape.py``) where it has one, the response-time estimator then fitting only the per-hop cost
+  and the rest around them (its free fit becomes a cross-check);
 - demand shapes (CV): the per-request CPU reports of a tier (``shape.py``); a tier without such
   reports (the database) keeps CV 1 (exponential), and the file says it is assumed;
 - structure and sizes: the deployment that was run (``structure.py``).
@@ -70,7 +72,7 @@ class CrossCheck:
 class Calibration:
     structure: Structure
     parameters: ModelParameters
-    response_time: ResponseTimeFit
+    response_time: ResponseTimeFit  #: The response-time estimator with every demand free (a cross-check when reports are the model's).
     regressions: dict[str, TierRegression]
     shapes: dict[Operation, DemandShape]
     cross_checks: list[CrossCheck]
@@ -95,7 +97,8 @@ def mean_mix(observations: list[Observation]) -> dict[str, float]:
     return {c: float(np.mean([o.mix().get(c, 0.0) for o in used])) for c in sorted(classes)}
 
 
-def calibrate(structure: Structure, observations: list[Observation], cpu_samples: list[CpuSamples] | None = None) -> Calibration:
+def calibrate(structure: Structure, observations: list[Observation], cpu_samples: list[CpuSamples] | None = None,
+              *, demands_from_reports: bool = False) -> Calibration:
     """Fit the model's parameters and cross-check the estimators (see the module docstring)."""
     shapes: dict[Operation, DemandShape] = {}
     for samples in cpu_samples or []:
@@ -112,7 +115,10 @@ def calibrate(structure: Structure, observations: list[Observation], cpu_samples
             regressions[tier] = regress_tier(structure, tier, observations)
     cv = {op: shapes[op].cv if op in shapes else Fitted(ASSUMED_CV, None, "assumed exponential: no per-request CPU reports for this tier", unit="ratio")
           for op in structure.operations()}
-    parameters = ModelParameters(dict(rt.demands), cv, rt.hop_s)
+    model = rt
+    if demands_from_reports and shapes:
+        model = fit_response_time(structure, observations, cv=cv_values, fixed={op: shape.mean_s for op, shape in shapes.items()})
+    parameters = ModelParameters(dict(model.demands), cv, model.hop_s)
     calibration = Calibration(structure, parameters, rt, regressions, shapes, [], mean_mix(observations), warnings)
     calibration.cross_checks = _cross_checks(calibration)
     for check in calibration.cross_checks:
@@ -138,9 +144,10 @@ def _per_request_error(calibration: Calibration, tier: str) -> float | None:
 def _cross_checks(calibration: Calibration) -> list[CrossCheck]:
     checks = []
     s = calibration.structure
+    estimator = calibration.response_time.demands
     for tier in s.tiers:
         primary = Fitted(calibration.per_request_demand(tier), _per_request_error(calibration, tier),
-                         calibration.response_time.demands[next(iter(s.operations(tier)))].source)
+                         calibration.parameters.demands[next(iter(s.operations(tier)))].source)
         regression = calibration.regressions.get(tier)
         if regression is not None:
             checks.append(CrossCheck(f"{tier}: CPU per request (mix-weighted)", primary, regression.per_request))
@@ -148,6 +155,15 @@ def _cross_checks(calibration: Calibration) -> list[CrossCheck]:
                 for op, fitted in regression.demands.items():
                     checks.append(CrossCheck(f"{tier}.{op}: demand", calibration.parameters.demands[(tier, op)], fitted))
         reported = [(op, shape) for op, shape in calibration.shapes.items() if op[0] == tier]
+        if reported and all(calibration.parameters.demands[op] is shape.mean_s for op, shape in reported):
+            # the reports are the model: the response-time estimator, fitted freely, is the cross-check
+            total = calibration.per_request_demand(tier, {op: f.value for op, f in estimator.items()})
+            errors = [share * n * estimator[op].std_error for c, share in calibration.mix.items()
+                      for op, n in s.visits.get(c, {}).items() if op[0] == tier]
+            checks.append(CrossCheck(f"{tier}: CPU per request (mix-weighted)", primary,
+                                     Fitted(total, math.sqrt(sum(e**2 for e in errors)), estimator[reported[0][0]].source)))
+            checks += [CrossCheck(f"{op[0]}.{op[1]}: demand", shape.mean_s, estimator[op]) for op, shape in reported]
+            continue
         if reported and len(reported) == len(s.operations(tier)):
             value = sum(share * n * calibration.shapes[op].mean_s.value for c, share in calibration.mix.items()
                         for op, n in s.visits.get(c, {}).items() if op[0] == tier)

@@ -71,7 +71,7 @@ def deployed_structure(style: str, replicas: int, mix: dict[str, float], project
         notes=[f"database round trips per class counted from the reference code: {shop_monolith_queries(mix)}",
                "the monolith is one asyncio thread per replica: one core in the model, whatever the CPU limit"],
     )
-    facts = {"project": project, "replicas": replicas, "containers": [
+    facts = {"project": project, "replicas": replicas, "host_cores": collect.host_cores(), "containers": [
         {"name": c.name, "role": c.role, "tier": tiers[c.name], "cpus": c.cpus, "memory_mb": c.memory_mb, "image": c.image}
         for c in plan.containers]}
     return structure, tiers, facts
@@ -176,6 +176,7 @@ class Loop:
         counters = self.cpu_counters()
         with collect.CpuSampler(counters) as sampler, open(where / "loadtest.log", "w", encoding="utf-8") as log:
             process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+            sampler.add_generator(process.pid)  # Locust's CPU per request: the shared host's load_generator tenant
             try:
                 code = process.wait(timeout=run.duration_s + 240)
             except BaseException:

@@ -41,10 +41,11 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
         raise ArchsimError(f"{folder}: need at least 2 completed runs outside the hold-out to fit, found {len(used)}"
                            + (f" (skipped: {'; '.join(measured.skipped)})" if measured.skipped else ""))
     # measured in containers: everything ran on one machine, whose cores the model then shares
-    if manifest.source == "containers":
+    if manifest.source == "containers" or user.shares_host(manifest):
         manifest.structure = replace(manifest.structure, host=shared_host(manifest.deployment, used))
     try:
-        calibration = calibrate(manifest.structure, measured.observations, measured.cpu_samples)
+        calibration = calibrate(manifest.structure, measured.observations, measured.cpu_samples,
+                                demands_from_reports=user.demands_from_reports(manifest))
     except ValueError as exc:
         raise ArchsimError(f"{folder}: cannot fit: {exc}") from None
     out = report_dir or folder / REPORT_DIR

@@ -69,13 +69,16 @@ def waiting_time_s(arrival_rate_per_s: float, mean_s: float, second_moment_s2: f
 class _Model:
     """The equations above for one structure and set of runs, as a residual vector of θ."""
 
-    def __init__(self, structure: Structure, observations: list[Observation], cv: dict[tuple[str, str], float]):
+    def __init__(self, structure: Structure, observations: list[Observation], cv: dict[tuple[str, str], float],
+                 fixed: dict[tuple[str, str], float] | None = None):
         self.structure = structure
         self.observations = observations
         self.operations = structure.operations()
+        self.fixed = dict(fixed or {})  #: Demands held at known values (per-request CPU reports), not fitted.
+        self.free = [op for op in self.operations if op not in self.fixed]
         self.cpu_tiers = [t for t in structure.tiers if any(t in o.tier_cpu_cores for o in observations)]
         self.cv = {op: cv.get(op, 1.0) for op in self.operations}
-        self.n_demands = len(self.operations)
+        self.n_demands = len(self.free)
         counts = [f.requests for o in observations for f in o.classes.values() if f.requests]
         self.mean_requests = float(np.mean(counts)) if counts else 1.0  #: Latency residuals weigh sqrt(requests / this).
 
@@ -84,7 +87,8 @@ class _Model:
         return self.n_demands + 1 + len(self.cpu_tiers)
 
     def unpack(self, theta: np.ndarray) -> tuple[dict[tuple[str, str], float], float, dict[str, float]]:
-        demands = dict(zip(self.operations, theta[: self.n_demands]))
+        free = dict(zip(self.free, theta[: self.n_demands]))
+        demands = {op: self.fixed[op] if op in self.fixed else free[op] for op in self.operations}
         idle = dict(zip(self.cpu_tiers, theta[self.n_demands + 1:]))
         return demands, float(theta[self.n_demands]), idle
 
@@ -144,15 +148,20 @@ class _Model:
 
 def fit_response_time(structure: Structure, observations: list[Observation],
                       cv: dict[tuple[str, str], float] | None = None,
-                      initial: dict[tuple[str, str], float] | None = None) -> ResponseTimeFit:
-    """Solve for the demands, the per-hop cost and each tier's idle CPU (see the module docstring)."""
+                      initial: dict[tuple[str, str], float] | None = None,
+                      fixed: dict[tuple[str, str], Fitted] | None = None) -> ResponseTimeFit:
+    """Solve for the demands, the per-hop cost and each tier's idle CPU (see the module docstring).
+
+    ``fixed`` demands (measured per request, e.g. from CPU reports) are held at their values and
+    returned as given; the per-hop cost and the other demands are fitted around them.
+    """
     used = [o for o in observations if not o.hold_out]
     if len(used) < 2:
         raise ValueError(f"the response-time estimator needs at least 2 runs, got {len(used)}")
-    model = _Model(structure, used, cv or {})
+    model = _Model(structure, used, cv or {}, {op: f.value for op, f in (fixed or {}).items()})
     start = np.empty(model.size)
     lowest = min(used, key=lambda o: o.throughput_per_s)
-    for i, op in enumerate(model.operations):
+    for i, op in enumerate(model.free):
         guess = (initial or {}).get(op)
         if guess is None:  # a share of the lightest run's latency of the first class using the operation
             c = next(c for c in structure.classes if op in structure.visits[c] and c in lowest.classes)
@@ -174,7 +183,11 @@ def fit_response_time(structure: Structure, observations: list[Observation],
         errors = np.full(p, np.inf)
     source = f"response-time estimator over {len(used)} runs"
     demands, hop_s, idle = model.unpack(solution.x)
-    fitted = {op: Fitted(value, float(errors[i]), source) for i, (op, value) in enumerate(demands.items())}
+    position = {op: i for i, op in enumerate(model.free)}
+    fitted = {op: (fixed or {})[op] if op in model.fixed else Fitted(value, float(errors[position[op]]), source)
+              for op, value in demands.items()}
+    if model.fixed:
+        source += f", demands of {', '.join(f'{t}.{o}' for t, o in model.fixed)} held at the per-request CPU reports"
     hop = Fitted(hop_s, float(errors[model.n_demands]), source + " (latency the demands leave unexplained, per hop)")
     idle_fitted = {t: Fitted(v, float(errors[model.n_demands + 1 + i]), source, unit="cores") for i, (t, v) in enumerate(idle.items())}
     rms = float(np.sqrt(np.mean(residuals**2))) if m else 0.0

@@ -17,11 +17,24 @@ calls first:
   (CPU = Σ throughput × demand) then enters the response-time estimator, and the utilisation
   regression cross-checks it.
 - ``header:NAME``: a response header carrying the request's own CPU in milliseconds (as the
-  reference services' ``X-CPU-Time-Ms``). It gives the demand shapes (CV), the estimator's start,
-  and a cross-check.
+  reference services' ``X-CPU-Time-Ms``). Each operation's demand *is* its reports' mean (and
+  its shape their CV, both with bootstrap standard errors): a direct measurement of each class's
+  CPU, where the response-time estimator only infers the split from latency differences that
+  queueing and time-slicing blur. The response-time estimator then fits the per-hop cost around
+  those demands, and its free fit is the cross-check (:func:`demands_from_reports`).
 - ``none``: response times alone. Without CPU the utilisation law is unavailable and there is
   nothing to cross-check against, so only the response-time estimator runs on the latencies; the
   report and the calibrated file say so.
+
+With ``cgroup`` alone the utilisation regression sees one load mix at every level (the loop
+sends the scenario's mix), so it identifies the CPU per request, not the split between classes;
+the split then rests on the response-time estimator.
+
+A loopback target runs on the machine that sends the load, so the model shares the machine's
+cores (``collect.host_cores``, recorded) between the user's services and the load generator,
+whose CPU per request is measured from its processes (:func:`shares_host`; the calibrated file
+gets a ``hosts: {cpu: shared}`` block). Other processes on the machine are measured too (the
+machine's busy CPU) and warned about, not modelled.
 
 The calibrated scenario is the user's file with each fitted ``service_time`` (and the network
 latency, the per-hop cost) replaced, every replaced value followed by a comment with its source and
@@ -30,8 +43,10 @@ standard error (:func:`render_user_scenario`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,11 +63,12 @@ from . import folder as folders
 from .estimate import Fitted
 from .orchestrate import REPO, Loop
 from .parameters import ModelParameters
-from .structure import Structure, Tier
+from .structure import GENERATOR_TIER, Structure, Tier
 from .writer import distribution
 
 SOURCE = "user-system"  #: The manifest's ``source`` for a user's deployment.
 RAMP_START_WITHOUT_RATE_PER_S = 10.0  #: Where the ramp starts when the scenario gives a profile instead of a rate.
+OTHERS_WARNING_SHARE = 0.25  #: Warn when other processes kept more than this share of the machine's cores busy in a run.
 RAMP_DOUBLINGS = 8  #: The ramp stops at the scenario's rate times 2**8 even if the system still keeps up.
 SCENARIO_COPY = "scenario.yaml"  #: The user's scenario as calibrated, copied into the measurement folder (``--from`` reads it).
 HTTP_LOCUSTFILE = REPO / "loadtests" / "locustfiles" / "archsim_http.py"
@@ -155,11 +171,18 @@ class UserLoop(Loop):
         self.ramp_max_per_s = self.ramp_start_per_s * 2 ** RAMP_DOUBLINGS
         self.ramp_runs: list[folders.RunRecord] = []
         notes = [] if cpu_source.kind != "none" else [NONE_NOTE]
+        if cpu_source.kind == "cgroup":
+            notes.append("one load mix at every level: the utilisation regression identifies the CPU per request, "
+                         "not its split between classes, which rests on the response-time estimator")
+        if is_loopback(self.url):
+            notes.append(f"a loopback target: the services share this machine's {collect.host_cores()} cores with the load "
+                         "generator (hosts: cpu: shared); other processes on the machine are measured and warned about, not modelled")
         self.structure.notes.extend(notes)
         deployment = {"host": self.url, "cpu_source": cpu_source.text, "scenario": str(self.scenario_file),
-                      "cpu_attributed_to": self.structure.entry_tier}
+                      "cpu_attributed_to": self.structure.entry_tier, "host_cores": collect.host_cores(),
+                      "shares_host": is_loopback(self.url)}
         self.manifest = folders.Manifest(self.style, self.structure, SOURCE, self.mix, deployment=deployment,
-                                         warnings=list(notes), extras={"user_scenario": SCENARIO_COPY})
+                                         warnings=[n for n in notes if n == NONE_NOTE], extras={"user_scenario": SCENARIO_COPY})
 
     def loadtest_argv(self, run: folders.RunRecord, where: Path) -> tuple[list[str], dict[str, str]]:
         env = {**os.environ, "PYTHONPATH": str(REPO), collect.START_ENV: str(where / "test_start.txt"),
@@ -189,12 +212,50 @@ class UserLoop(Loop):
             return {}
         return {"cgroup": (self.structure.entry_tier, Path(self.cpu_source.value))}
 
+    def load_test(self, run: folders.RunRecord, where: Path) -> dict:
+        """One load test, then how busy the machine was: other processes' CPU is not in the model, so say it."""
+        summary = super().load_test(run, where)
+        cores = folders.tier_cores(where / folders.CPU_SERIES, run.warmup_s, run.duration_s)
+        measured = [self.structure.entry_tier] if self.cpu_source.kind == "cgroup" else []
+        others = collect.others_cores(cores, measured_tiers=measured)
+        if others is not None:
+            besides = "the server, " if measured else ""
+            self.log(f"{run.id}: machine {cores.get(collect.MACHINE, 0.0):.2f} of {collect.host_cores()} cores busy, load generator "
+                     f"{cores.get(GENERATOR_TIER, 0.0):.2f}, others {'(server included) ' if not measured else ''}{others:.2f}")
+            if measured and others > OTHERS_WARNING_SHARE * collect.host_cores():
+                line = (f"{run.id}: processes other than {besides}the load generator kept {others:.2f} of the machine's "
+                        f"{collect.host_cores()} cores busy; the model does not include them, so its latencies are too low")
+                self.manifest.warnings.append(line)
+                self.log(f"warning: {line}")
+        return summary
+
     def start(self) -> None:
         (self.out / SCENARIO_COPY).write_text(self.scenario_file.read_text(encoding="utf-8"), encoding="utf-8")
         self.log(f"calibrating {self.scenario_file.name} against {self.url} (CPU: {self.cpu_source.text}); archsim starts no containers")
 
     def stop(self) -> None:
         """Nothing to remove: the deployment is the user's."""
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` names this machine (127.0.0.0/8, ::1, localhost)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def demands_from_reports(manifest: folders.Manifest) -> bool:
+    """Whether the folder's demands come from per-request CPU reports (``--cpu-source header:NAME``)."""
+    return manifest.source == SOURCE and str(manifest.deployment.get("cpu_source", "")).startswith("header:")
+
+
+def shares_host(manifest: folders.Manifest) -> bool:
+    """Whether the user's system ran on the measuring machine (a loopback target), so the model shares its cores."""
+    return manifest.source == SOURCE and bool(manifest.deployment.get("shares_host")) and "host_cores" in manifest.deployment
 
 
 def _fitted_comment(fitted: Fitted) -> str:
@@ -225,6 +286,13 @@ def render_user_scenario(scenario_file: Path, structure: Structure, parameters: 
             block["operations"][op]["service_time"] = value
         else:
             block["service_time"] = value
+    host = structure.host
+    if host is not None and "hosts" not in data:
+        data["hosts"] = {"cores": marker(str(host.cores), host.cores_source), "cpu": "shared"}
+        if host.generator_cpu_per_request_s is not None:
+            generator = Fitted(host.generator_cpu_per_request_s, host.generator_std_error_s, host.generator_source)
+            data["hosts"]["load_generator"] = {"cpu_per_request": marker(f"{host.generator_cpu_per_request_s * 1e3:.4g}ms",
+                                                                         f"load generator {_fitted_comment(generator)}")}
     data.setdefault("network", {})["latency"] = marker(f"const({parameters.hop_s.value * 1e3:.6g}ms)",
                                                        f"fitted one-way per hop {_fitted_comment(parameters.hop_s)}")
     data["workload"]["rate"] = f"{rate_per_s:.6g}/s"
