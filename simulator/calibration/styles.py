@@ -144,10 +144,58 @@ def service_based(plan: topologies.Topology, mix: dict[str, float]) -> Deployed:
     return Deployed(structure, container_tiers, UPSTREAM_CPU_HEADER)
 
 
+def microservices(plan: topologies.Topology, mix: dict[str, float]) -> Deployed:
+    """Microservices: a gateway and one service per capability, each with its own database (all
+    databases in the one PostgreSQL container, so one database tier).
+
+    Browse, add to cart and order status go to catalog, carts and orders (1, 4, 1 queries). The
+    orders service places an order over HTTP: the cart from carts (``GET``: 1 query there), each
+    product from catalog (1 each), clearing the cart (``DELETE``: 3), the reservation at inventory
+    (2 + 2k), the charge at payments (3) and the notification (3); it records the order and its
+    status itself (3 + k and 3). The products are called round(k) times, and the orders service's
+    own queries are what keeps the total at the monolith's 18 + 4k (both rounded).
+    """
+    items = items_per_order(mix)
+    products = round(items)
+    reserve_queries = round(2 + 2 * items)
+    own_queries = round(18 + 4 * items) - (1 + products + 3 + reserve_queries + 3 + 3)
+    services = {cap: [c for c in plan.containers if c.role == "service" and c.group == cap] for cap in topologies.CAPABILITIES}
+    tiers = {"gateway": Tier("gateway", 1, 1, APP_CONCURRENCY, plan.entry.cpus),
+             **{cap: Tier(cap, len(cs), 1, APP_CONCURRENCY, cs[0].cpus) for cap, cs in services.items()},
+             "db": _database(plan, sum(len(cs) for cs in services.values()))}
+    proxy: Operation = ("gateway", "proxy")
+    query: Operation = ("db", "query")
+    home = {"browse": ("catalog", "browse"), "add_to_cart": ("carts", "add_to_cart"),
+            "place_order": ("orders", "place_order"), "order_status": ("orders", "order_status")}
+    downstream = {
+        ("catalog", "browse"): (query,), ("carts", "add_to_cart"): (query,) * 4, ("carts", "cart_items"): (query,),
+        ("carts", "cart_clear"): (query,) * 3, ("inventory", "reserve"): (query,) * reserve_queries,
+        ("payments", "charge"): (query,) * 3, ("notifications", "send"): (query,) * 3, ("orders", "order_status"): (query,),
+        ("orders", "place_order"): (("carts", "cart_items"), *(("catalog", "browse"),) * products, ("carts", "cart_clear"),
+                                    ("inventory", "reserve"), ("payments", "charge"), ("notifications", "send"), *(query,) * own_queries),
+    }
+    work = {proxy: GATEWAY_PROXY, ("catalog", "browse"): {"catalog.item": 1.0}, ("carts", "add_to_cart"): {"cart.add": 1.0},
+            ("carts", "cart_items"): {"cart.items": 1.0}, ("carts", "cart_clear"): {"cart.clear": 1.0},
+            ("inventory", "reserve"): {"inventory.reserve": 1.0}, ("payments", "charge"): {"payment.charge": 1.0},
+            ("notifications", "send"): {"notification.send": 1.0}, ("orders", "order_status"): {"orders.status": 1.0},
+            ("orders", "place_order"): {"orders.place": 1.0, "orders.record": 1.0, "orders.confirm": 1.0}}
+    structure = from_calls(
+        "microservices", tiers, {c: (proxy, op) for c, op in home.items()}, downstream, reported=home, work=work,
+        notes=[f"placing an order calls {products + 5} other services over HTTP (the cart, {products} products, clearing the cart, "
+               f"reserving, charging, notifying) and makes {own_queries} database round trips of its own, counted from the reference code",
+               "every service and the gateway is one asyncio thread per replica: one core in the model",
+               "the services' databases share one PostgreSQL container: one database tier",
+               "the gateway's CPU per proxied request is one demand, whatever the class"],
+    )
+    container_tiers = {c.name: ("db" if c.role == "postgres" else "gateway" if c.role == "gateway" else c.group) for c in plan.containers}
+    return Deployed(structure, container_tiers, UPSTREAM_CPU_HEADER)
+
+
 STRUCTURES: dict[str, Callable[[topologies.Topology, dict[str, float]], Deployed]] = {
     "monolith": monolith,
     "microkernel": microkernel,
     "service-based": service_based,
+    "microservices": microservices,
 }  #: Style -> the builder of its calibration structure.
 
 
