@@ -40,7 +40,7 @@ from ..scenario import load_scenario
 from ..scenario.styles.model import Application
 from . import charts, folder as folders
 from .estimate import Fitted
-from .orchestrate import SHOP_SCENARIO
+from .orchestrate import SHOP_SCENARIO, shop_mix
 from .parameters import ModelParameters, Operation
 from .report import MODEL_GAPS, Section, saturation_row, validation_rows, write_report
 from .structure import Structure, shared_host
@@ -85,8 +85,8 @@ def read_source(calibrated_file: Path) -> Source:
                            f"{', '.join(STRUCTURES)} and meta.calibrated: true, as `archsim calibrate STYLE` writes)")
     from ..deploy import topology as topologies
 
-    mix = dict(base.workload.mix or {})
-    structure = STRUCTURES[style](topologies.build(style, 1, topologies.Secrets("unused", "unused"), "predict"), mix).structure
+    # the structure the calibration fitted: one replica, the shop's mix (orchestrate.py measures so)
+    structure = STRUCTURES[style](topologies.build(style, 1, topologies.Secrets("unused", "unused"), "predict"), shop_mix()).structure
     demands, cv = {}, {}
     for tier, op in structure.operations():
         service = base.services.get(tier)
