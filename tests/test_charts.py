@@ -206,3 +206,35 @@ def test_draw_all_leaves_charts_and_report_in_the_run_directory(root):
     assert {"report.html", "report.md", "latency-percentiles.png", "startup-breakdown.svg", "scorecard-radar.png"} <= names
     assert all(p.exists() and p.stat().st_size > 0 for p in made)
     assert all(p.parent == run_dir / "charts" for p in made if p.suffix in (".png", ".svg"))
+
+
+def _capacity_figure(sweep, tmp_path, monkeypatch):
+    from simulator.charts import saturation
+
+    kept = []
+    monkeypatch.setattr(saturation, "save", lambda fig, _out, _stem: kept.append(fig) or [])
+    draw_saturation(sweep, tmp_path)
+    return kept[0]
+
+
+def test_an_overloaded_point_is_marked_as_a_p95_of_the_completed_requests_only(sweep, tmp_path, monkeypatch):
+    """Requests still queued at the end are not in the p95: past 5% unfinished the point says so."""
+    import matplotlib.pyplot as plt
+
+    from simulator.charts import saturation
+
+    def legend_texts(fig):
+        legends = [*fig.legends, *[ax.get_legend() for ax in fig.axes if ax.get_legend()]]
+        return [t.get_text() for legend in legends for t in legend.get_texts()]
+
+    monkeypatch.setattr(saturation, "unfinished_fraction", lambda v: 0.01)
+    fig = _capacity_figure(sweep, tmp_path, monkeypatch)
+    assert any("knee" in t for t in legend_texts(fig)) and not any("unfinished" in t for t in legend_texts(fig))
+    plt.close(fig)
+    monkeypatch.setattr(saturation, "unfinished_fraction", lambda v: 0.2 if v.name == "load-200" else 0.01)
+    fig = _capacity_figure(sweep, tmp_path, monkeypatch)
+    assert sum("unfinished at the end" in t for t in legend_texts(fig)) == 1
+    p95_panel = next(ax for ax in fig.axes if ax.get_title() == "p95 vs offered load")
+    markers = [c for c in p95_panel.collections if c.get_offsets().shape[0] and c.get_zorder() == 5]
+    assert [len(c.get_offsets()) for c in markers] == [1]  # load-200 only
+    plt.close(fig)

@@ -43,6 +43,7 @@ from . import styles
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP_SCENARIO = REPO / "scenarios" / "styles-baseline.yaml"  #: The shop's request classes and mix.
+STEADY = "workload.spikes=[]"  #: Each level is a steady rate: the shop scenario's flash-sale spike (4x for 5 s) would load a level past saturation.
 LOCUSTFILES = REPO / "loadtests" / "locustfiles"
 RAMP_START_PER_S = 100.0
 RAMP_STEP_PER_S = 100.0
@@ -147,7 +148,7 @@ class Loop:
                collect.START_ENV: str(where / "test_start.txt")}
         argv = [sys.executable, "-m", "simulator.cli", "loadtest", str(SHOP_SCENARIO), "--host", self.url, "--variant", self.style,
                 "--duration", f"{run.duration_s:g}s", "--set", f"workload.rate={run.target_rate_per_s:.6g}/s",
-                "--set", f"warmup={run.warmup_s:g}s", "--out", str(where), "--locustfile", str(locustfile), "--no-charts",
+                "--set", f"warmup={run.warmup_s:g}s", "--set", STEADY, "--out", str(where), "--locustfile", str(locustfile), "--no-charts",
                 "--allow-late"]  # a generator that fell behind is judged and warned about here (_generator_check)
         return argv, env
 

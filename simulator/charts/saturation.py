@@ -21,6 +21,7 @@ from ..results.rundata import Estimate, VariantRun
 from ..results.families import families, family_label
 
 KNEE_FACTOR = 2.0  #: The knee is where p95 reaches this multiple of its low-load value.
+CENSORED_FRACTION = 0.05  #: Past this share of requests unfinished at the end, a p95 of the completed ones is not the p95 of what arrived.
 MIN_POINTS = 3  #: A curve needs at least this many offered loads.
 
 
@@ -43,6 +44,12 @@ def knee(loads: list[float], p95s: list[float], factor: float = KNEE_FACTOR) -> 
 def offered(variant: VariantRun) -> Estimate | None:
     """Offered load: arrivals per second in the measured window, finished or not."""
     return variant.get("overall.offered_rate_per_s") or variant.offered_per_s
+
+
+def unfinished_fraction(variant: VariantRun) -> float:
+    """Share of the measured arrivals still in the system at the end (0 when the run did not record it)."""
+    found = variant.get("overall.unfinished_fraction")
+    return found.mean or 0.0 if found is not None else 0.0
 
 
 def saturation_curves(variants: list[VariantRun]) -> list[tuple[str, list[VariantRun]]]:
@@ -77,7 +84,12 @@ def draw_saturation(variants: list[VariantRun], out_dir: Path, stem: str = "satu
     scale, unit = seconds_label(low)  # a log axis over decades reads in the unit of its smallest value (1 s and up: "1 s")
     fig, (ax_x, ax_l) = figure(1, 2, right=3.6)
     drawn: list[tuple[str, list[float], list[float]]] = []
-    for label, curve in curves:
+    any_censored = False
+    for index, (label, curve) in enumerate(curves):
+        # Curves that coincide (every style follows the offered load below its knee) would hide the
+        # ones drawn first: each later curve is thinner, so every colour keeps a visible rim.
+        below = len(curves) - 1 - index
+        width, marker_size = 1.6 + 0.7 * below, 4.0 + 1.4 * below
         colour = curve_colour(curve)
         loads = [offered(v).mean for v in curve]
         x = [v.get("overall.throughput_per_s") for v in curve]
@@ -90,10 +102,15 @@ def draw_saturation(variants: list[VariantRun], out_dir: Path, stem: str = "satu
         if twin is not None:  # an identical curve would hide the first one: dashed on top, and said so
             linestyle, name = (0, (4, 3)), f"{name} (= {twin})"
         drawn.append((label, loads, [e.mean for e in p95]))
-        ax_x.errorbar(loads, [e.mean for e in x], yerr=[e.ci95 or 0 for e in x], color=colour, marker="o",
-                      linewidth=2.2, capsize=3, label=name, linestyle=linestyle)
+        ax_x.errorbar(loads, [e.mean for e in x], yerr=[e.ci95 or 0 for e in x], color=colour, marker="o", markersize=marker_size,
+                      linewidth=width, capsize=3, label=name, linestyle=linestyle)
         ax_l.errorbar(loads, [e.mean * scale for e in p95], yerr=[(e.ci95 or 0) * scale for e in p95], color=colour,
-                      marker="o", linewidth=2.2, capsize=3, linestyle=linestyle)
+                      marker="o", markersize=marker_size, linewidth=width, capsize=3, linestyle=linestyle)
+        censored = [(load, e.mean * scale) for load, e, v in zip(loads, p95, curve) if unfinished_fraction(v) > CENSORED_FRACTION]
+        if censored:  # overloaded: the requests still queued are not in the p95, so it can even fall as the load grows
+            ax_l.scatter(*zip(*censored), marker="^", s=70, facecolors="white", edgecolors=colour,
+                         linewidths=1.8, zorder=5, clip_on=False)
+            any_censored = True
         if at is not None:
             for ax in (ax_x, ax_l):
                 ax.axvline(at, color=colour, linestyle="--", linewidth=1.2, alpha=0.8)
@@ -111,6 +128,9 @@ def draw_saturation(variants: list[VariantRun], out_dir: Path, stem: str = "satu
         ax.set_xlim(left=0)
     ax_x.set_ylim(bottom=0)
     ax_x.yaxis.set_major_formatter(number_formatter())
+    if any_censored:  # a legend entry, not a caption: the caption line is full
+        ax_x.scatter([], [], marker="^", s=70, facecolors="white", edgecolors="0.3", linewidths=1.8,
+                     label=f"over {CENSORED_FRACTION:.0%} unfinished at the end:\np95 of the completed requests only")
     legend_outside(ax_l, *ax_x.get_legend_handles_labels(), fontsize=11)
     caption(fig, f"knee: p95 at {KNEE_FACTOR:g}x its low-load value · {interval_note([v for _, c in curves for v in c])} · "
                  + subtitle([v for _, c in curves for v in c]))
