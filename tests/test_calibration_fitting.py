@@ -99,7 +99,7 @@ def test_utilisation_regression_splits_per_class_demands_when_the_mix_varies(tmp
 
 
 def test_the_demand_shape_is_fitted_from_per_request_reports_not_assumed():
-    samples = cpu_reports(structure(), truth(), requests=4000)
+    [samples] = cpu_reports(structure(), truth(), requests=4000)
     for c in MIX:
         shape = fit_shape(samples.by_class[c], what=c)
         true_cv = CVS[("monolith", c)]
@@ -109,7 +109,7 @@ def test_the_demand_shape_is_fitted_from_per_request_reports_not_assumed():
 
 
 def test_calibrate_uses_the_reported_shapes_cross_checks_every_tier_and_predicts_saturation(runs):
-    result = calibrate(structure(), runs, [cpu_reports(structure(), truth(), requests=4000)])
+    result = calibrate(structure(), runs, cpu_reports(structure(), truth(), requests=4000))
     assert abs(result.parameters.cv[("monolith", "browse")].value - 0.15) < 0.015
     assert result.parameters.cv[("db", "query")].std_error is None  # assumed, and said so
     assert "assumed" in result.parameters.cv[("db", "query")].source

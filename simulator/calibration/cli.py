@@ -28,7 +28,7 @@ def _fractions(option: str, text: str) -> list[float]:
 
 
 def calibrate(
-    style: Annotated[Optional[str], typer.Argument(metavar="STYLE", help="Deploy this style, measure it and calibrate (monolith).")] = None,
+    style: Annotated[Optional[str], typer.Argument(metavar="STYLE", help="Deploy this style, measure it and calibrate (monolith, microkernel, service-based).")] = None,
     scenario: Annotated[Optional[Path], typer.Option("--scenario", metavar="FILE", help="Calibrate your own scenario (services + http: classes) against --host.")] = None,
     host: Annotated[Optional[str], typer.Option("--host", metavar="URL", help="Your running deployment (with --scenario); loopback only unless --allow-remote.")] = None,
     cpu_source: Annotated[str, typer.Option("--cpu-source", metavar="SRC", help="With --scenario: cgroup:PATH (cgroup v2 cpu.stat), header:NAME (per-request CPU ms) or none.")] = "none",
@@ -43,17 +43,25 @@ def calibrate(
     from_dir: Annotated[Optional[Path], typer.Option("--from", metavar="DIR", help="Rebuild the calibration and report from a stored measurement folder (no containers).")] = None,
     calibrated: Annotated[Optional[Path], typer.Option("--calibrated", metavar="FILE", help="Where to write the calibrated scenario (default: calibrated/<name>.yaml).")] = None,
     report_dir: Annotated[Optional[Path], typer.Option("--report", metavar="DIR", help="Report folder (default: <measurements>/report).")] = None,
+    predict_dir: Annotated[Optional[Path], typer.Option("--predict", metavar="DIR", help="Predict this measurement folder's style from --from-calibrated (no fitting to it).")] = None,
+    from_calibrated: Annotated[Optional[Path], typer.Option("--from-calibrated", metavar="FILE", help="With --predict: the calibrated scenario of another style (e.g. calibrated/monolith.yaml).")] = None,
 ) -> None:
     """Fit demands, shapes and per-hop cost to measurements; write the calibrated scenario and a validation report."""
     from ..console import stderr, stdout
     from .rebuild import rebuild
 
-    given = [name for name, value in (("STYLE", style), ("--scenario", scenario), ("--from", from_dir)) if value is not None]
+    given = [name for name, value in (("STYLE", style), ("--scenario", scenario), ("--from", from_dir), ("--predict", predict_dir))
+             if value is not None]
     if not given:
         raise ArchsimError("calibrate: give a STYLE to measure (e.g. monolith), --scenario FILE --host URL (your own system), "
-                           "or --from DIR (a stored measurement folder)")
+                           "--from DIR (a stored measurement folder), or --predict DIR --from-calibrated FILE (another style's calibration)")
     if len(given) > 1:
         raise ArchsimError(f"calibrate: {' and '.join(given)} exclude each other; give one")
+    if (predict_dir is None) != (from_calibrated is None):
+        raise ArchsimError("calibrate: --predict DIR and --from-calibrated FILE go together (the style to predict, and the calibration to predict it from)")
+    if predict_dir is not None:
+        _predict(predict_dir, from_calibrated, calibrated, report_dir)
+        return
     if (scenario is None) != (host is None):
         raise ArchsimError("calibrate: --scenario FILE and --host URL go together (your scenario, and where your deployment answers)")
     if scenario is not None and not scenario.is_file():
@@ -101,6 +109,20 @@ def calibrate(
     for verdict in outcome.validation.verdicts:
         stdout.print(("-       " if verdict.met is None else "met     " if verdict.met else "MISSED  ") + verdict.text(), highlight=False)
     stdout.print(f"calibrated scenario: {outcome.scenario_file}")
+    stdout.print(f"report: {outcome.report_html} (and {outcome.report_md.name})")
+
+
+def _predict(target: Path, calibrated_file: Path, scenario_file: Optional[Path], report_dir: Optional[Path]) -> None:
+    from ..console import stdout
+    from .predict import predict
+
+    if not target.is_dir():
+        raise ArchsimError(f"--predict {target}: no such folder")
+    outcome = predict(target, calibrated_file, scenario_file, report_dir)
+    stdout.print(f"{outcome.target_style} predicted from the {outcome.source.style} calibration {calibrated_file}:", highlight=False)
+    for verdict in outcome.validation.verdicts:
+        stdout.print(("-       " if verdict.met is None else "met     " if verdict.met else "MISSED  ") + verdict.text(), highlight=False)
+    stdout.print(f"predicted scenario: {outcome.scenario_file}")
     stdout.print(f"report: {outcome.report_html} (and {outcome.report_md.name})")
 
 

@@ -212,15 +212,21 @@ def _cpu(name, response=None, exception=None, **_kwargs):
     if exception is None and response is not None:
         value = response.headers.get("{header}") if "{header}" and response.headers else None
         if value:
-            _reports.write("{tier}," + name + "," + value + "\\n")
+            _reports.write(_TIERS.get(name, {tier!r}) + "," + name + "," + value + "\\n")
+
+
+_TIERS = {tiers!r}
 '''
 
 
-def cpu_report_locustfile(target: Path, style_locustfile: Path, tier: str, header: str = CPU_HEADER) -> Path:
+def cpu_report_locustfile(target: Path, style_locustfile: Path, tier: str, header: str = CPU_HEADER,
+                          class_tiers: dict[str, str] | None = None) -> Path:
     """Write the listener locustfile (see the module docstring) at ``target``; reports are read from
-    ``header`` (milliseconds), none when it is empty."""
+    ``header`` (milliseconds), none when it is empty, and attributed to ``class_tiers[class]``
+    (the deployable that served the class) or else ``tier``."""
     target.write_text(LISTENER.format(locustfiles=str(style_locustfile.parent), module=style_locustfile.stem,
-                                      reports_env=REPORTS_ENV, start_env=START_ENV, header=header, tier=tier), encoding="utf-8")
+                                      reports_env=REPORTS_ENV, start_env=START_ENV, header=header, tier=tier,
+                                      tiers=dict(class_tiers or {})), encoding="utf-8")
     return target
 
 

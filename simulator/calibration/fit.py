@@ -103,8 +103,9 @@ def calibrate(structure: Structure, observations: list[Observation], cpu_samples
     shapes: dict[Operation, DemandShape] = {}
     for samples in cpu_samples or []:
         for c, values in samples.by_class.items():
-            if (samples.tier, c) in structure.operations(samples.tier) and values.size >= 10:
-                shapes[(samples.tier, c)] = fit_shape(values, what=f"{samples.tier}.{c}")
+            op = structure.reported_operation(c) if c in structure.visits else (samples.tier, c)
+            if op[0] == samples.tier and op in structure.operations(samples.tier) and values.size >= 10:
+                shapes[op] = fit_shape(values, what=f"{op[0]}.{op[1]}")
     cv_values = {op: shapes[op].cv.value if op in shapes else ASSUMED_CV for op in structure.operations()}
     initial = {op: shape.mean_s.value for op, shape in shapes.items()}
     rt = fit_response_time(structure, observations, cv=cv_values, initial=initial)

@@ -96,10 +96,11 @@ def write_cpu_series(path: Path, rows: list[tuple[float, str, str, float]]) -> N
     atomic_write(path, "\n".join(lines) + "\n")
 
 
-def write_cpu_reports(path: Path, tier: str, by_class: dict[str, np.ndarray]) -> None:
+def write_cpu_reports(path: Path, samples: list[CpuSamples]) -> None:
     lines = ["tier,request_class,cpu_ms"]
-    for c, values in by_class.items():
-        lines += [f"{tier},{c},{v * 1e3:.4f}" for v in values]
+    for tier_samples in samples:
+        for c, values in tier_samples.by_class.items():
+            lines += [f"{tier_samples.tier},{c},{v * 1e3:.4f}" for v in values]
     atomic_write(path, "\n".join(lines) + "\n")
 
 

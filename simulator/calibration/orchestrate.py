@@ -39,7 +39,7 @@ from ..errors import ArchsimError, EnvironmentProblem
 from ..results.rundir import write_json
 from . import collect
 from . import folder as folders
-from .structure import Structure, Tier, app_and_database, shop_monolith_queries
+from . import styles
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP_SCENARIO = REPO / "scenarios" / "styles-baseline.yaml"  #: The shop's request classes and mix.
@@ -50,31 +50,16 @@ RAMP_STEP_PER_S = 100.0
 RAMP_MAX_PER_S = 1500.0
 RAMP_LATENCY_LIMIT_S = 0.5  #: A ramp step with a mean latency above this is past saturation.
 MAX_ERROR_RATE = 0.05  #: A run with more failed requests than this means the target is erroring.
-APP_CONCURRENCY = 256  #: asyncio holds any number of requests; the model holds up to this many per instance.
-DB_POOL = 8  #: asyncpg pool size per application instance (loadtests/services/archsim_services/database.py).
-SUPPORTED = ("monolith",)  #: Styles with a calibration structure so far.
 
 
-def deployed_structure(style: str, replicas: int, mix: dict[str, float], project: str) -> tuple[Structure, dict[str, str], dict]:
-    """The model structure of the deployment, container name -> tier, and the deployment facts for the manifest."""
-    if style not in SUPPORTED:
-        raise ArchsimError(f"calibrate {style}: only {', '.join(SUPPORTED)} has a calibration structure so far "
-                           "(tiers and database round trips per class); the other styles are not calibrated yet")
+def deployed_structure(style: str, replicas: int, mix: dict[str, float], project: str) -> tuple[styles.Deployed, dict]:
+    """The style's calibration structure of the deployment that will run, and its facts for the manifest."""
     plan = topologies.build(style, replicas, topologies.Secrets("unused", "unused"), project)
-    app = [c for c in plan.containers if c.role == "monolith"]
-    db = next(c for c in plan.containers if c.role == "postgres")
-    tiers = {c.name: ("monolith" if c.role in ("monolith", "gateway") else "db" if c.role == "postgres" else c.role) for c in plan.containers}
-    structure = app_and_database(
-        style, shop_monolith_queries(mix),
-        app=Tier("monolith", len(app), max(1, math.ceil(app[0].cpus)), APP_CONCURRENCY, app[0].cpus),
-        database=Tier("db", 1, max(1, math.ceil(db.cpus)), DB_POOL * len(app), db.cpus),
-        notes=[f"database round trips per class counted from the reference code: {shop_monolith_queries(mix)}",
-               "the monolith is one asyncio thread per replica: one core in the model, whatever the CPU limit"],
-    )
+    found = styles.deployed(style, plan, mix)
     facts = {"project": project, "replicas": replicas, "host_cores": collect.host_cores(), "containers": [
-        {"name": c.name, "role": c.role, "tier": tiers[c.name], "cpus": c.cpus, "memory_mb": c.memory_mb, "image": c.image}
+        {"name": c.name, "role": c.role, "tier": found.tiers[c.name], "cpus": c.cpus, "memory_mb": c.memory_mb, "image": c.image}
         for c in plan.containers]}
-    return structure, tiers, facts
+    return found, facts
 
 
 def shop_mix() -> dict[str, float]:
@@ -144,7 +129,8 @@ class Loop:
         self.engine = detect(engine)
         self.project = f"calib-{os.getpid()}"
         self.mix = shop_mix()
-        self.structure, self.tiers, facts = deployed_structure(style, 1, self.mix, self.project)
+        self.deployed, facts = deployed_structure(style, 1, self.mix, self.project)
+        self.structure, self.tiers = self.deployed.structure, self.deployed.tiers
         self.manifest = folders.Manifest(style, self.structure, "containers", self.mix, deployment=facts)
         self.url = ""
         self.ramp_runs: list[folders.RunRecord] = []
@@ -154,7 +140,10 @@ class Loop:
 
     def loadtest_argv(self, run: folders.RunRecord, where: Path) -> tuple[list[str], dict[str, str]]:
         """The ``archsim loadtest`` command of one run and its environment (the style's scenario and locustfile)."""
-        locustfile = collect.cpu_report_locustfile(where / "calibrate_locustfile.py", LOCUSTFILES / f"{self.style.replace('-', '_')}.py", "monolith")
+        structure = self.structure
+        locustfile = collect.cpu_report_locustfile(
+            where / "calibrate_locustfile.py", LOCUSTFILES / f"{self.style.replace('-', '_')}.py", structure.entry_tier,
+            header=self.deployed.cpu_header, class_tiers={c: structure.reported_operation(c)[0] for c in structure.classes})
         env = {**os.environ, "PYTHONPATH": str(REPO), collect.REPORTS_ENV: str(where / folders.CPU_REPORTS),
                collect.START_ENV: str(where / "test_start.txt")}
         argv = [sys.executable, "-m", "simulator.cli", "loadtest", str(SHOP_SCENARIO), "--host", self.url, "--variant", self.style,
@@ -257,9 +246,19 @@ class Loop:
         return best
 
     def start(self) -> None:
-        """Bring the target up and set ``self.url``: deploy the style under the loop's own project."""
+        """Bring the target up and set ``self.url``: deploy the style under the loop's own project, then warm it up.
+
+        A deployment that has just started is not in steady state: its connection pools open and
+        its first queries are planned during the first seconds of load (the first ramp step of a
+        cold microkernel averaged 1.2 s at 100/s, the next deployment's second step 57 ms at
+        200/s). One ramp step at half the ramp's start rate, kept in the folder as ``ramp/warm-up``
+        and not judged, lets the ramp measure the deployment and not its start-up.
+        """
         self.log(f"deploying {self.style} (project {self.project})")
         self.url = lifecycle.up(self.engine, self.style, replicas=1, project=self.project, log=self.log)
+        run = folders.RunRecord("warm-up", "warm-up", 1, self.ramp_start_per_s / 2, min(3.0, self.ramp_step_s / 3), self.ramp_step_s)
+        self.record(run, self.out / "ramp" / run.id, self.ramp_runs)
+        self.log(f"warm-up: {run.target_rate_per_s:.0f}/s for {run.duration_s:g} s (not judged)")
 
     def stop(self) -> None:
         """Remove every container of the loop's project."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .observations import Observation
 
 GENERATOR_TIER = "load_generator"  #: Tier name of the load generator's CPU in a run's cpu.csv.
+Operation = tuple[str, str]  #: (tier, operation)
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,32 @@ class Structure:
     entry_tier: str
     notes: list[str] = field(default_factory=list)  #: Assumptions, said in the calibrated file and the report.
     host: "SharedHost | None" = None  #: The machine all tiers share (measured in containers); None: each tier has its own cores.
+    calls: dict[str, tuple[Operation, ...]] = field(default_factory=dict)  #: Class -> the operations it calls, in order.
+    downstream: dict[Operation, tuple[Operation, ...]] = field(default_factory=dict)  #: Operation -> the operations it calls, in order.
+    reported: dict[str, Operation] = field(default_factory=dict)  #: Class -> the operation whose CPU its per-request report measures.
+    work: dict[Operation, dict[str, float]] = field(default_factory=dict)  #: Operation -> the application's capability operations it performs.
 
     @property
     def classes(self) -> list[str]:
         return list(self.visits)
+
+    def call_graph(self) -> tuple[dict[str, tuple[Operation, ...]], dict[Operation, tuple[Operation, ...]]]:
+        """Each class's calls and each operation's calls, in order.
+
+        A structure given only as visits (a folder written before call graphs were recorded, or a
+        user's scenario) has the two-level graph: the entry tier's operation named after the class
+        calls each of the class's other visits, one round trip each.
+        """
+        if self.calls:
+            return self.calls, self.downstream
+        calls = {c: ((self.entry_tier, c),) for c in self.visits}
+        downstream = {(self.entry_tier, c): tuple(op for op, n in v.items() if op[0] != self.entry_tier for _ in range(n))
+                      for c, v in self.visits.items()}
+        return calls, downstream
+
+    def reported_operation(self, request_class: str) -> Operation:
+        """The operation whose CPU a request of the class reports (``X-CPU-Time-Ms``): by default the entry tier's."""
+        return self.reported.get(request_class, (self.entry_tier, request_class))
 
     def operations(self, tier: str | None = None) -> list[tuple[str, str]]:
         """Every (tier, operation) some class visits, in first-use order."""
@@ -147,22 +170,49 @@ def shop_monolith_queries(mix: dict[str, float]) -> dict[str, int]:
     return {"browse": 1, "add_to_cart": 4, "place_order": round(18 + 4 * max(items, 1.0)), "order_status": 1}
 
 
+MAX_CALL_DEPTH = 16  #: A call graph deeper than this is a cycle.
+
+
+def from_calls(style: str, tiers: dict[str, Tier], calls: dict[str, tuple[Operation, ...]],
+               downstream: dict[Operation, tuple[Operation, ...]], *, notes: list[str] | None = None,
+               reported: dict[str, Operation] | None = None, work: dict[Operation, dict[str, float]] | None = None) -> Structure:
+    """A structure from its call graph: visits and round trips counted by walking it.
+
+    Every call is one round trip (two one-way hops), whether a class calls an operation or an
+    operation calls another, so a class's round trips are the calls in its expanded graph and its
+    visits how often each operation appears there.
+    """
+    unknown = sorted({t for ops in [*calls.values(), *downstream.values(), [*downstream]] for t, _ in ops} - set(tiers))
+    if unknown:
+        raise ValueError(f"calls reach tiers the structure does not have: {', '.join(unknown)}")
+
+    def walk(op: Operation, counts: dict[Operation, int], depth: int) -> int:
+        if depth > MAX_CALL_DEPTH:
+            raise ValueError(f"the call graph is deeper than {MAX_CALL_DEPTH} at {op[0]}.{op[1]}: a cycle")
+        counts[op] = counts.get(op, 0) + 1
+        return 1 + sum(walk(d, counts, depth + 1) for d in downstream.get(op, ()))
+
+    visits: dict[str, dict[Operation, int]] = {}
+    round_trips: dict[str, int] = {}
+    for name, ops in calls.items():
+        visits[name] = {}
+        round_trips[name] = sum(walk(op, visits[name], 0) for op in ops)
+    entry = next(iter(calls.values()))[0][0]
+    return Structure(style, dict(tiers), visits, round_trips, entry, list(notes or []), None, dict(calls),
+                     {op: tuple(d) for op, d in downstream.items() if d}, dict(reported or {}), dict(work or {}))
+
+
 def app_and_database(style: str, classes: dict[str, int], *, app: Tier, database: Tier | None,
-                     notes: list[str] | None = None) -> Structure:
+                     notes: list[str] | None = None, work: dict[Operation, dict[str, float]] | None = None) -> Structure:
     """The two-tier structure: each class has one operation on ``app`` and ``classes[c]`` database queries.
 
     Every query costs the same database demand (one operation ``query``): with one load mix the
     data cannot tell reads from writes, so the model does not pretend to.
     """
-    visits: dict[str, dict[tuple[str, str], int]] = {}
-    round_trips: dict[str, int] = {}
-    for name, queries in classes.items():
-        visits[name] = {(app.name, name): 1}
-        if database is not None and queries:
-            visits[name][(database.name, "query")] = queries
-        round_trips[name] = 1 + (queries if database is not None else 0)
     tiers = {app.name: app, **({database.name: database} if database is not None else {})}
-    return Structure(style, tiers, visits, round_trips, app.name, list(notes or []))
+    query = () if database is None else ((database.name, "query"),)
+    return from_calls(style, tiers, {c: ((app.name, c),) for c in classes},
+                      {(app.name, c): query * n for c, n in classes.items()}, notes=notes, work=work)
 
 
 def structure_to_json(structure: Structure) -> dict:
@@ -174,10 +224,24 @@ def structure_to_json(structure: Structure) -> dict:
         "visits": {c: [{"tier": tier, "operation": op, "count": n} for (tier, op), n in v.items()] for c, v in structure.visits.items()},
         "round_trips": dict(structure.round_trips),
         "notes": list(structure.notes),
+        "calls": {c: [f"{t}.{o}" for t, o in ops] for c, ops in structure.calls.items()},
+        "downstream": {f"{t}.{o}": [f"{dt}.{do}" for dt, do in ops] for (t, o), ops in structure.downstream.items()},
+        "reported": {c: f"{t}.{o}" for c, (t, o) in structure.reported.items()},
+        "work": {f"{t}.{o}": dict(w) for (t, o), w in structure.work.items()},
     }
 
 
 def structure_from_json(data: dict) -> Structure:
     tiers = {name: Tier(name, int(t["instances"]), int(t["cores"]), t.get("concurrency"), t.get("cpu_limit")) for name, t in data["tiers"].items()}
     visits = {c: {(v["tier"], v["operation"]): int(v["count"]) for v in items} for c, items in data["visits"].items()}
-    return Structure(data["style"], tiers, visits, {c: int(n) for c, n in data["round_trips"].items()}, data["entry_tier"], list(data.get("notes", [])))
+
+    def op(text: str) -> Operation:
+        tier, _, name = text.partition(".")
+        return tier, name
+
+    return Structure(data["style"], tiers, visits, {c: int(n) for c, n in data["round_trips"].items()}, data["entry_tier"],
+                     list(data.get("notes", [])), None,
+                     {c: tuple(op(x) for x in ops) for c, ops in data.get("calls", {}).items()},
+                     {op(k): tuple(op(x) for x in ops) for k, ops in data.get("downstream", {}).items()},
+                     {c: op(x) for c, x in data.get("reported", {}).items()},
+                     {op(k): {str(n): float(v) for n, v in w.items()} for k, w in data.get("work", {}).items()})

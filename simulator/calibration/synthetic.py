@@ -91,21 +91,22 @@ def write_folder(folder: Path, structure: Structure, truth: ModelParameters, mix
             folders.write_cpu_series(where / folders.CPU_SERIES, rows)
             rng_seed += 1
             samples = cpu_reports(structure, truth, reports_per_class, seed=rng_seed)
-            folders.write_cpu_reports(where / folders.CPU_REPORTS, samples.tier, samples.by_class)
+            folders.write_cpu_reports(where / folders.CPU_REPORTS, samples)
             run.status = "ok"
             manifest.runs.append(run)
             folders.write_manifest(folder, manifest)
     return manifest
 
 
-def cpu_reports(structure: Structure, truth: ModelParameters, requests: int, seed: int = 7) -> CpuSamples:
-    """Per-request CPU reports of the entry tier, drawn with the engine's samplers from the known demands."""
-    samples = CpuSamples(structure.entry_tier)
+def cpu_reports(structure: Structure, truth: ModelParameters, requests: int, seed: int = 7) -> list[CpuSamples]:
+    """Per-request CPU reports of each class's reported operation (the entry tier's, or the deployable
+    behind a gateway), drawn with the engine's samplers from the known demands; one set per tier."""
+    by_tier: dict[str, CpuSamples] = {}
     rng = np.random.default_rng(seed)
     for c in structure.classes:
-        key = (structure.entry_tier, c)
+        key = structure.reported_operation(c)
         mean, cv = truth.demands[key].value, truth.cv[key].value
         dist = Deterministic(value=mean) if cv == 0 else Gamma(mean=mean, cv=cv)
         sampler = dist.sampler(rng)
-        samples.add(c, np.asarray([sampler() for _ in range(requests)]))
-    return samples
+        by_tier.setdefault(key[0], CpuSamples(key[0])).add(c, np.asarray([sampler() for _ in range(requests)]))
+    return list(by_tier.values())

@@ -84,9 +84,10 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
         f"  latency: const({_ms(parameters.hop_s.value)})  # one-way, every hop: {_comment('', parameters.hop_s).strip()}",
         "classes:",
     ]
+    calls, downstream = structure.call_graph()
     for c in structure.classes:
         lines.append(f"  {c}:")
-        lines.append(f"    calls: [{structure.entry_tier}.{c}]")
+        lines.append(f"    calls: [{', '.join(f'{t}.{o}' for t, o in calls[c])}]")
     lines.append("services:")
     for name, tier in structure.tiers.items():
         lines.append(f"  {name}:")
@@ -103,9 +104,9 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
             lines.append(f"        service_time: {distribution(demand.value, cv.value)}")
             lines.append(f"        # mean: {_comment('', demand).strip()}")
             lines.append(f"        # cv: {_comment('', cv).strip()}")
-            calls = [f"{t}.{o}" for (t, o), n in _downstream(structure, name, op) for _ in range(n)]
-            if calls:
-                lines.append(f"        calls: [{', '.join(calls)}]  # {len(calls)} round trip(s), from the structure")
+            made = [f"{t}.{o}" for t, o in downstream.get((tier_name, op), ())]
+            if made:
+                lines.append(f"        calls: [{', '.join(made)}]  # {len(made)} round trip(s), from the structure")
     if structure.host is not None:
         lines += _host_lines(structure, structure.host)
     lines += ["variants:", f"  - {{name: {structure.style}, description: {json.dumps(settings.description or 'calibrated model')}}}"]
@@ -124,13 +125,6 @@ def _host_lines(structure: Structure, host: SharedHost) -> list[str]:
     else:
         lines.append(f"  # load_generator: {host.generator_source}")
     return lines
-
-
-def _downstream(structure: Structure, tier: str, op: str) -> list[tuple[tuple[str, str], int]]:
-    """Calls made by the entry tier's operation for a class: that class's visits to other tiers."""
-    if tier != structure.entry_tier or op not in structure.visits:
-        return []
-    return [(key, n) for key, n in structure.visits[op].items() if key[0] != tier]
 
 
 def write(path: Path, text: str) -> Path:
