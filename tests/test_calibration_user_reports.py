@@ -43,7 +43,7 @@ def calibration(tmp_path_factory):
     rates = {f"{p}%": p / 100 * SATURATION_PER_S for p in (20, 50, 80)}
     runs = simulate_levels(structure(), truth(), MIX, rates, tmp_path_factory.mktemp("reports"), repetitions=2, duration_s=60.0)
     runs = [replace(o, tier_cpu_cores={}) for o in runs]  # the header is the only CPU source
-    return calibrate(structure(), runs, [cpu_reports(structure(), truth(), requests=1500)], demands_from_reports=True)
+    return calibrate(structure(), runs, cpu_reports(structure(), truth(), requests=1500), demands_from_reports=True)
 
 
 def test_each_demand_is_its_reports_mean_within_5_percent(calibration):
@@ -76,7 +76,7 @@ def test_the_response_time_estimator_fitted_freely_is_the_cross_check(calibratio
 def test_without_the_option_the_response_time_estimator_stays_the_model(calibration, tmp_path):
     rates = {f"{p}%": p / 100 * SATURATION_PER_S for p in (30, 70)}
     runs = simulate_levels(structure(), truth(), MIX, rates, tmp_path, repetitions=1, duration_s=30.0)
-    default = calibrate(structure(), runs, [cpu_reports(structure(), truth(), requests=200)])
+    default = calibrate(structure(), runs, cpu_reports(structure(), truth(), requests=200))
     assert all(f.source.startswith("response-time estimator") for f in default.parameters.demands.values())
     assert {c.quantity for c in default.cross_checks} >= {"app.light: demand", "app.heavy: demand"}
 
