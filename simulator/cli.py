@@ -3,9 +3,18 @@
 Every user-facing failure is an :class:`~simulator.errors.ArchsimError`: it is printed as one line
 (``error: <file>:<line>: <field>: <what is expected>``) and the exit code is 2. Tracebacks are for
 bugs only.
+
+The console script is :func:`simulator.entry.main`, which imports this module inside its Ctrl-C
+handler; ``python3 -m simulator.cli`` goes there first too (just below), so a Ctrl-C while the
+imports run is one line and exit 130 either way.
 """
 
 from __future__ import annotations
+
+if __name__ == "__main__":  # python3 -m simulator.cli: before the imports below, which take a few tenths of a second
+    from simulator.entry import main as _entry_main
+
+    _entry_main()  # imports this file again as simulator.cli, runs the command and exits
 
 import functools
 import json
@@ -429,6 +438,3 @@ def main() -> None:
     # Without standalone mode Click returns a typer.Exit's code instead of exiting.
     sys.exit(code if isinstance(code, int) else 0)
 
-
-if __name__ == "__main__":
-    main()
