@@ -240,8 +240,8 @@ def run(
             raise ValueError
     except ValueError:
         raise ArchsimError(f"--jobs: expected a positive number or 'auto', got {jobs!r}") from None
-    if n_jobs > 1 and dask is None:
-        start_forkserver()  # it imports the simulator for the workers while this process loads the scenario
+    if (n_jobs > 1 and dask is None) or dask == "local":  # a LocalCluster's workers fork from it too (and need Dask)
+        start_forkserver(dask=dask == "local")  # it imports the simulator for the workers while this process loads the scenario
 
     from .budget import check as check_budget
     from .results.rundir import default_run_dir
