@@ -1,3 +1,5 @@
+# The imports follow the `python3 -m simulator.cli` guard below on purpose:
+# ruff: noqa: E402
 """The ``archsim`` command.
 
 Every user-facing failure is an :class:`~simulator.errors.ArchsimError`: it is printed as one line

@@ -1,4 +1,4 @@
-"""The ``archsim`` console script: Ctrl-C exits 130 with one line from the first instant.
+"""The ``archsim`` console script: Ctrl-C exits 130 with one line from archsim's first line on.
 
 Importing the command line (Typer, Click, Rich, and what they import) takes a few tenths of a
 second, before :func:`simulator.cli.main` can catch anything; a Ctrl-C meanwhile would show
@@ -7,8 +7,10 @@ the command line inside the ``try`` that turns Ctrl-C into ``interrupted`` and e
 the command line itself does once it runs. ``python3 -m simulator.cli`` comes here first too (see
 the top of :mod:`simulator.cli`).
 
-What remains is Python's own start-up before it runs this package (a few hundredths of a second):
-a Ctrl-C then ends the process by the signal, silently (a shell reports it as 130).
+What remains is before this module runs: Python's own start-up (until it installs its SIGINT
+handler a Ctrl-C ends the process silently; then, while it imports ``site``, a Ctrl-C can still
+show a traceback) and the import of the package ``simulator`` (its ``__init__`` reads the
+installed version). That window was not measured.
 """
 
 import sys

@@ -22,7 +22,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 #: Seconds after Python has installed its SIGINT handler (the interpreter is up and about to import
 #: ``site``, then archsim): from within the import of the command line to the command itself.
-DELAYS_S = [0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.45]
+DELAYS_S = [0.05, 0.08, 0.12, 0.16, 0.22, 0.3, 0.45]
 
 
 def console_script(tmp_path: Path) -> Path:

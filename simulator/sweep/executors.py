@@ -12,7 +12,8 @@ stops its workers, and the Dask one closes the client and the LocalCluster it st
   so they start fast and never inherit the progress bar's thread; the command line starts that
   server before it loads the scenario). Ctrl-C never reaches a worker: see :mod:`.processes`.
 - :class:`DaskExecutor` (``--dask ADDRESS`` or ``--dask local``): ``distributed.Client.submit``
-  per task; a worker that dies has its tasks rescheduled by Dask.
+  per task; a worker that dies has its tasks rescheduled by Dask. A LocalCluster's workers fork
+  from the same forkserver (:data:`LOCAL_CLUSTER_CONFIG`).
 """
 
 from __future__ import annotations
