@@ -154,6 +154,10 @@ class DaskExecutor:
             import distributed  # noqa: F401 - only to say how to get it
         except ImportError:
             raise EnvironmentProblem(f"--dask: Dask is not installed; install the extra: {DASK_EXTRA}") from None
+        if self.address == "local":
+            # Its workers fork from it. At once if the command line started it; not inside the block
+            # below: starting the resource tracker first would unblock SIGINT in this thread.
+            start_forkserver(dask=True)
         try:
             # Its threads and worker processes inherit the blocked SIGINT (Ctrl-C is the run's), and
             # a Ctrl-C that came just before is held until the cluster is whole, then stops it.
@@ -174,7 +178,6 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         if self.address == "local":
-            start_forkserver(dask=True)  # running already if the command line started it: then at once
             # For the executor's whole life: a nanny reads them again when it restarts a worker.
             self._config = dask.config.set(LOCAL_CLUSTER_CONFIG)
             self._cluster = LocalCluster(
