@@ -1,5 +1,3 @@
-# The imports follow the `python3 -m simulator.cli` guard below on purpose:
-# ruff: noqa: E402
 """The ``archsim`` command.
 
 Every user-facing failure is an :class:`~simulator.errors.ArchsimError`: it is printed as one line
@@ -202,6 +200,17 @@ def _compact(summary: dict[str, Any]) -> dict[str, Any]:
     return strip(summary)
 
 
+_said_interrupted = False  #: The one line for a Ctrl-C is printed (Typer turns a Ctrl-C into a silent exit 130).
+
+
+def _interrupted(line: str) -> typer.Exit:
+    """Print the one line for a Ctrl-C (never wrapped); the exit to raise."""
+    global _said_interrupted
+    print(line, file=sys.stderr)
+    _said_interrupted = True
+    return typer.Exit(130)
+
+
 def _ctrl_c_says_interrupted(command):
     """Ctrl-C anywhere in ``command`` exits 130 with one line (Typer would exit 130 silently)."""
 
@@ -210,8 +219,7 @@ def _ctrl_c_says_interrupted(command):
         try:
             return command(*args, **kwargs)
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            raise typer.Exit(130) from None
+            raise _interrupted("interrupted") from None
 
     return wrapped
 
@@ -295,8 +303,7 @@ def run(
                                    resume=resume is not None, options=options,
                                    overrides=command_line_overrides(set_, seed, replications))
         except KeyboardInterrupt:
-            print(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}", file=sys.stderr)  # one line, never wrapped
-            raise typer.Exit(130) from None
+            raise _interrupted(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}") from None
     tasks = summary["run"].get("tasks") or {}
     if resume is not None and not quiet and not as_json:
         stderr.print(f"resumed: {tasks.get('reused', 0)} finished task(s) kept, {tasks.get('ran', 0)} run now")
@@ -437,6 +444,9 @@ def main() -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(2)
-    # Without standalone mode Click returns a typer.Exit's code instead of exiting.
+    # Without standalone mode Click returns a typer.Exit's code instead of exiting; a Ctrl-C while
+    # Typer parses the options is such an exit 130, without a word.
+    if code == 130 and not _said_interrupted:
+        print("interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
 

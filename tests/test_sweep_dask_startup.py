@@ -11,9 +11,9 @@ import pytest
 
 pytest.importorskip("distributed")
 
-import dask  # noqa: E402
+import dask
 
-from simulator.sweep.executors import LOCAL_CLUSTER_CONFIG, DaskExecutor  # noqa: E402
+from simulator.sweep.executors import LOCAL_CLUSTER_CONFIG, DaskExecutor
 
 
 def worker_state() -> dict:
