@@ -9,8 +9,9 @@ the top of :mod:`simulator.cli`).
 
 What remains is before this module runs: Python's own start-up (until it installs its SIGINT
 handler a Ctrl-C ends the process silently; then, while it imports ``site``, a Ctrl-C can still
-show a traceback) and the import of the package ``simulator`` (its ``__init__`` reads the
-installed version). That window was not measured.
+show a traceback); the package ``simulator`` itself imports nothing. That window was not
+measured. Under ``python3 -m simulator.cli`` the line is printed, but at some moments Python then
+ends the process by SIGINT (-2) instead of exiting 130: a known gap (tests/test_entry_interrupts.py).
 """
 
 import sys
