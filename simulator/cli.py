@@ -3,9 +3,18 @@
 Every user-facing failure is an :class:`~simulator.errors.ArchsimError`: it is printed as one line
 (``error: <file>:<line>: <field>: <what is expected>``) and the exit code is 2. Tracebacks are for
 bugs only.
+
+The console script is :func:`simulator.entry.main`, which imports this module inside its Ctrl-C
+handler; ``python3 -m simulator.cli`` goes there first too (just below), so a Ctrl-C while the
+imports run is one line and exit 130 either way.
 """
 
 from __future__ import annotations
+
+if __name__ == "__main__":  # python3 -m simulator.cli: before the imports below, which take a few tenths of a second
+    from simulator.entry import main as _entry_main
+
+    _entry_main()  # imports this file again as simulator.cli, runs the command and exits
 
 import functools
 import json
@@ -191,6 +200,17 @@ def _compact(summary: dict[str, Any]) -> dict[str, Any]:
     return strip(summary)
 
 
+_said_interrupted = False  #: The one line for a Ctrl-C is printed (Typer turns a Ctrl-C into a silent exit 130).
+
+
+def _interrupted(line: str) -> typer.Exit:
+    """Print the one line for a Ctrl-C (never wrapped); the exit to raise."""
+    global _said_interrupted
+    print(line, file=sys.stderr)
+    _said_interrupted = True
+    return typer.Exit(130)
+
+
 def _ctrl_c_says_interrupted(command):
     """Ctrl-C anywhere in ``command`` exits 130 with one line (Typer would exit 130 silently)."""
 
@@ -199,8 +219,7 @@ def _ctrl_c_says_interrupted(command):
         try:
             return command(*args, **kwargs)
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            raise typer.Exit(130) from None
+            raise _interrupted("interrupted") from None
 
     return wrapped
 
@@ -231,8 +250,8 @@ def run(
             raise ValueError
     except ValueError:
         raise ArchsimError(f"--jobs: expected a positive number or 'auto', got {jobs!r}") from None
-    if n_jobs > 1 and dask is None:
-        start_forkserver()  # it imports the simulator for the workers while this process loads the scenario
+    if (n_jobs > 1 and dask is None) or dask == "local":  # a LocalCluster's workers fork from it too (and need Dask)
+        start_forkserver(dask=dask == "local")  # it imports the simulator for the workers while this process loads the scenario
 
     from .budget import check as check_budget
     from .results.rundir import default_run_dir
@@ -284,8 +303,7 @@ def run(
                                    resume=resume is not None, options=options,
                                    overrides=command_line_overrides(set_, seed, replications))
         except KeyboardInterrupt:
-            print(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}", file=sys.stderr)  # one line, never wrapped
-            raise typer.Exit(130) from None
+            raise _interrupted(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}") from None
     tasks = summary["run"].get("tasks") or {}
     if resume is not None and not quiet and not as_json:
         stderr.print(f"resumed: {tasks.get('reused', 0)} finished task(s) kept, {tasks.get('ran', 0)} run now")
@@ -426,9 +444,9 @@ def main() -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(2)
-    # Without standalone mode Click returns a typer.Exit's code instead of exiting.
+    # Without standalone mode Click returns a typer.Exit's code instead of exiting; a Ctrl-C while
+    # Typer parses the options is such an exit 130, without a word.
+    if code == 130 and not _said_interrupted:
+        print("interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
 
-
-if __name__ == "__main__":
-    main()

@@ -46,9 +46,13 @@ def resolved_scenarios(loaded: LoadedScenario) -> dict[str, Any]:
 
 
 class Terminated(ArchsimError):
-    """The process was asked to stop (SIGTERM, SIGHUP): recorded as the run's error, then re-raised."""
+    """The process was asked to stop (SIGTERM, SIGHUP): recorded as the run's error, then re-raised;
+    the command exits 128 + the signal (143 for SIGTERM, 129 for SIGHUP), as shells report a process
+    a signal ended and as ``archsim calibrate`` does."""
 
-    exit_code = 1  #: The run failed (it did not finish), not bad input.
+    def __init__(self, signum: int):
+        super().__init__(f"stopped by signal {signal.Signals(signum).name}")
+        self.exit_code = 128 + signum
 
 
 @contextmanager
@@ -58,7 +62,7 @@ def _stop_signals_raise() -> Iterator[None]:
     caught). Only in the main thread, where Python delivers signals."""
 
     def stop(signum: int, _frame: Any) -> None:
-        raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+        raise Terminated(signum)
 
     try:
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}

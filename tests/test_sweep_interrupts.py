@@ -140,14 +140,14 @@ def test_after_ctrl_c_resume_runs_only_the_unfinished_tasks(scenario_file, tmp_p
 
 def test_sigterm_while_tasks_run_records_the_stop_keeps_finished_tasks_and_leaves_no_process(scenario_file, tmp_path):
     """SIGTERM (a scheduler or ``kill`` stopping the run) is a failed run, not a user's Ctrl-C: exit
-    1 and ``status: error``, with the same guarantees."""
+    143 (128 + SIGTERM) and ``status: error``, with the same guarantees."""
     run_dir = tmp_path / "run"
     process = start(str(scenario_file), "--jobs", "2", "-q", "--no-charts", "--out", str(run_dir))
     wait_for(lambda: len(task_files(run_dir)) >= 4, process)
     finished_before = task_files(run_dir)
     code, lines = stopped(process, signal.SIGTERM)
 
-    assert (code, lines) == (1, ["error: stopped by signal SIGTERM"])
+    assert (code, lines) == (143, ["error: stopped by signal SIGTERM"])
     assert leftovers(process.pid) == []
     assert finished_before <= task_files(run_dir)
     summary = json.loads((run_dir / "summary.json").read_text())

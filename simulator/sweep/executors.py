@@ -12,7 +12,8 @@ stops its workers, and the Dask one closes the client and the LocalCluster it st
   so they start fast and never inherit the progress bar's thread; the command line starts that
   server before it loads the scenario). Ctrl-C never reaches a worker: see :mod:`.processes`.
 - :class:`DaskExecutor` (``--dask ADDRESS`` or ``--dask local``): ``distributed.Client.submit``
-  per task; a worker that dies has its tasks rescheduled by Dask.
+  per task; a worker that dies has its tasks rescheduled by Dask. A LocalCluster's workers fork
+  from the same forkserver (:data:`LOCAL_CLUSTER_CONFIG`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,23 @@ Partial = Callable[[float], None]
 DASK_EXTRA = "pip install 'archsim[dask]'"  #: How a user gets Dask for archsim.
 CONNECT_TIMEOUT_S = 20.0  #: How long to wait for a Dask scheduler and its first worker.
 STOP_TIMEOUT_S = 5.0  #: How long a stopped worker process has to exit before it is killed.
+
+#: Dask settings (distributed's own configuration keys) for the LocalCluster of ``--dask local``,
+#: which runs CPU-bound tasks, one thread per worker, on this machine:
+#:
+#: - workers start from the forkserver the local pool uses (:func:`.processes.start_forkserver`),
+#:   which has imported the simulator and Dask once, instead of Dask's default ``spawn``: a fresh
+#:   interpreter per worker that imports Dask, this program's main module, then the simulator
+#:   when the first task arrives;
+#: - no statistical profiler: it samples the running task's stack every 10 ms on the worker's
+#:   event loop, which takes the GIL from the task each time (it feeds only the dashboard, which
+#:   archsim does not start).
+#:
+#: A cluster given by address keeps its own settings.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.multiprocessing-method": "forkserver",
+    "distributed.worker.profile.enabled": False,
+}
 
 
 class InlineExecutor:
@@ -128,6 +146,7 @@ class DaskExecutor:
         self.workers = workers
         self._client: Any = None
         self._cluster: Any = None
+        self._config: Any = None  # the dask.config.set of LOCAL_CLUSTER_CONFIG while a LocalCluster runs
         self._futures: list[Any] = []
 
     def __enter__(self) -> "DaskExecutor":
@@ -135,6 +154,10 @@ class DaskExecutor:
             import distributed  # noqa: F401 - only to say how to get it
         except ImportError:
             raise EnvironmentProblem(f"--dask: Dask is not installed; install the extra: {DASK_EXTRA}") from None
+        if self.address == "local":
+            # Its workers fork from it. At once if the command line started it; not inside the block
+            # below: starting the resource tracker first would unblock SIGINT in this thread.
+            start_forkserver(dask=True)
         try:
             # Its threads and worker processes inherit the blocked SIGINT (Ctrl-C is the run's), and
             # a Ctrl-C that came just before is held until the cluster is whole, then stops it.
@@ -151,9 +174,12 @@ class DaskExecutor:
 
     def _start(self) -> None:
         """Connect to the scheduler, or start the LocalCluster and connect to it."""
+        import dask
         from distributed import Client, LocalCluster
 
         if self.address == "local":
+            # For the executor's whole life: a nanny reads them again when it restarts a worker.
+            self._config = dask.config.set(LOCAL_CLUSTER_CONFIG)
             self._cluster = LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0,
                 dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
@@ -191,6 +217,9 @@ class DaskExecutor:
             client.close()
         if cluster is not None:
             cluster.close()
+        config, self._config = self._config, None
+        if config is not None:
+            config.__exit__(None, None, None)
         self._futures = []
 
     def results(self, tasks: list[Task], partial: Partial | None = None) -> Iterator[tuple[Task, ReplicationResult]]:

@@ -15,7 +15,7 @@ when it came would be missed by the clean-up and left running. So:
   known to the pool: the clean-up would miss it), or through stopping them. A signal meanwhile is
   held until the step is done, then raised;
 - the Dask LocalCluster is started with SIGINT blocked too (:func:`sigint_blocked`): its threads
-  and the worker processes they start inherit the block.
+  inherit the block, and its worker processes fork from the same forkserver.
 
 This module imports nothing of the simulator: the command line starts the forkserver before it
 imports the engine and loads the scenario, so both import at the same time.
@@ -36,6 +36,9 @@ from typing import Any
 #: What the forkserver imports once, so every worker it forks starts with the simulator loaded
 #: (the platform models too: a task that uses them would otherwise import them in each worker).
 PRELOAD = ["simulator.sweep.tasks", "simulator.platforms.runtime"]
+#: And for a Dask LocalCluster, whose worker processes fork from the same server
+#: (:class:`.executors.DaskExecutor`): Dask itself, which each worker would import otherwise.
+DASK_PRELOAD = ["distributed"]
 
 #: The signals a run turns into a stop (:mod:`simulator.runner`): held while a clean-up runs.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -64,11 +67,12 @@ def sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def start_forkserver() -> multiprocessing.context.BaseContext:
+def start_forkserver(dask: bool = False) -> multiprocessing.context.BaseContext:
     """The forkserver context, its server started now (if not yet) with SIGINT blocked; returns at
-    once, while the server imports :data:`PRELOAD` in the background."""
+    once, while the server imports :data:`PRELOAD` (and :data:`DASK_PRELOAD` for ``dask``; one it
+    cannot import is skipped) in the background. A server already running keeps what it imported."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context.set_forkserver_preload(PRELOAD + (DASK_PRELOAD if dask else []))
     # The forkserver starts the resource tracker first if it is not running, and that start ends
     # by unblocking SIGINT (not by restoring the mask): start it before blocking.
     multiprocessing.resource_tracker.ensure_running()
