@@ -258,3 +258,32 @@ def worker_report(record_dir: Path, plan: LoadPlan, records: list[dict[str, Any]
                         f"was not measured")
     return {"expected": plan.workers, "remote": plan.remote, "records": len(received), "complete": len(complete),
             "plans_given": len(plans) if plan.remote else None, "workers": received, "missing": missing, "problems": problems}
+
+
+def run_worker(master: str, *, allow_remote: bool = False, wait_s: float = DEFAULT_PLAN_WAIT_S) -> int:
+    """``archsim loadtest-worker``: one Locust worker for the master at ``master`` (``HOST:PORT``).
+
+    Locust downloads the locustfiles from the master (``-f -``); the plan comes from the master too
+    (:func:`current_plan`). Runs in its own process group, stopped with the group on Ctrl-C; returns
+    Locust's exit code (the master judges the requests: failed requests do not fail the worker)."""
+    import subprocess
+    import tempfile
+
+    from .run import _stop, locust_argv
+
+    host, port = parse_master(master)
+    repo = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory(prefix="archsim-worker-") as scratch:  # Locust writes the downloaded files here
+        env = {key: value for key, value in os.environ.items() if key not in (PLAN_ENV, "ARCHSIM_RECORD")}
+        env.update({
+            MASTER_ENV: f"{host}:{port}", PLAN_WAIT_ENV: str(wait_s), ALLOW_REMOTE_ENV: "1" if allow_remote else "0",
+            "TMPDIR": scratch,
+            "PYTHONPATH": os.pathsep.join([str(repo), str(repo / "loadtests" / "locustfiles"), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        })
+        command = [*locust_argv(), "-f", "-", "--worker", "--master-host", host, "--master-port", str(port),
+                   "--loglevel", "WARNING", "--exit-code-on-error", "0"]
+        process = subprocess.Popen(command, env=env, cwd=scratch, start_new_session=True)
+        try:
+            return process.wait()
+        finally:
+            _stop(process)
