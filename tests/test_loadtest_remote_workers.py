@@ -64,6 +64,13 @@ def shape(value):
     return None
 
 
+def _plans_given(out: Path) -> list:
+    try:
+        return json.loads((out / "locust" / "records" / WORKERS_FILE).read_text())["plans"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
 def master_and_workers(tmp_path: Path, host: str, out: Path, kill_one_after_s: float | None = None):
     port = free_port()
     master = archsim("loadtest", scenario(tmp_path), "--host", host, "--expect-workers", "2", "--master-port", port,
@@ -72,7 +79,7 @@ def master_and_workers(tmp_path: Path, host: str, out: Path, kill_one_after_s: f
     workers = [archsim("loadtest-worker", "--master", f"127.0.0.1:{port}") for _ in range(2)]
     if kill_one_after_s is not None:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list((out / "locust" / "records").glob(WORKERS_FILE)):
+        while time.monotonic() < deadline and len(_plans_given(out)) < 2:  # both workers have their plans
             time.sleep(0.2)
         time.sleep(kill_one_after_s)
         victim = psutil.Process(workers[0].pid)
@@ -114,6 +121,8 @@ def test_two_remote_workers_merge_into_one_summary_shaped_like_workers_2(tmp_pat
     per_worker = [json.loads((tmp_path / "remote" / "locust" / "records" / r).read_text()) for r in records]
     assert all(r["pacing"]["arrivals"] == pytest.approx(1600, rel=0.01) for r in per_worker)  # rate / 2 each
     assert sum(r["pacing"]["arrivals"] for r in per_worker) == block["extras"]["pacing"]["arrivals"]["mean"]
+    for summary in (remote, here):  # a warning only when a shared machine made the generator late (--allow-late)
+        summary["checks"]["generator"].pop("warning", None)
     assert shape(remote) == shape(here)
 
 
@@ -121,7 +130,7 @@ def test_two_remote_workers_merge_into_one_summary_shaped_like_workers_2(tmp_pat
 @pytest.mark.slow
 def test_a_worker_that_disconnects_is_reported_not_merged_as_complete(tmp_path):
     with Nginx(tmp_path) as nginx:
-        code, stdout, stderr, _ = master_and_workers(tmp_path, nginx.url, tmp_path / "run", kill_one_after_s=4.0)
+        code, stdout, stderr, _ = master_and_workers(tmp_path, nginx.url, tmp_path / "run", kill_one_after_s=5.0)
     summary = summary_of(tmp_path / "run")
     assert code == 1, stderr[-3000:]
     assert summary["status"] == "error" and not summary["passed"]

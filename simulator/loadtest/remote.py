@@ -240,7 +240,8 @@ def worker_report(record_dir: Path, plan: LoadPlan, records: list[dict[str, Any]
         received = list(known.get("records", {}).values())
         missing = known.get("missing", [])
     else:
-        received = [{"index": i, "pid": r.get("pid"), "complete": record_complete(r, plan), "elapsed_s": r.get("elapsed_s")}
+        received = [{"index": i, "client_id": None, "complete": record_complete(r, plan), "elapsed_s": r.get("elapsed_s"),
+                     "host": None, "pid": r.get("pid")}
                     for i, r in enumerate(records)]
     complete = [r for r in received if r.get("complete")]
     for r in received:
