@@ -165,7 +165,7 @@ def run_load_test(
             lines.append(f"master: waiting up to {expect_workers_max_wait_s:g} s for {plan.workers} worker(s) on {master[0]}:{master[1]} "
                          f"(TCP port {master[1]} must be open to them); on each worker machine run:")
             lines.append(f"  {worker_command(address, allow_remote=allow_remote)}")
-        announce = lambda: [on_start(x) for x in lines]  # noqa: E731 - once the target answered
+        announce = lambda: [on_start(x) for x in lines]  # once the target answered
     summary = measure(loaded, plan, run_dir, host=url, locustfile=file, variant=variant,
                       description=chosen.description if chosen else f"measured with Locust against {url}",
                       extras={"style": style} if style else None, thresholds=declared + extra, allow_late=allow_late,
