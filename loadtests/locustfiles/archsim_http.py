@@ -17,10 +17,10 @@ import random
 
 from locust import FastHttpUser
 
-from simulator.loadtest.plan import PLAN_ENV, LoadPlan
+from simulator.loadtest.remote import current_plan
 from simulator.scenario.http import HttpRequest
 
-PLAN = LoadPlan.read(os.environ[PLAN_ENV]) if os.environ.get(PLAN_ENV) else None
+PLAN = current_plan()  #: From ARCHSIM_PLAN, or from the master on a remote worker (archsim loadtest-worker).
 _user_ids = itertools.count()
 
 

@@ -39,11 +39,12 @@ from locust import LoadTestShape, events
 from locust.runners import MasterRunner, WorkerRunner
 
 from simulator.loadtest.pacing import PacingStats, schedule_for, think_sampler
-from simulator.loadtest.plan import PLAN_ENV, RECORD_ENV, LoadPlan, task_weights
+from simulator.loadtest.plan import RECORD_ENV, task_weights
 from simulator.loadtest.recording import Recorder
+from simulator.loadtest.remote import current_plan, send_record, serve_workers
 from simulator.results.rundir import write_json
 
-PLAN = LoadPlan.read(os.environ[PLAN_ENV]) if os.environ.get(PLAN_ENV) else None  #: None: not run by archsim.
+PLAN = current_plan()  #: None: not run by archsim. A remote worker fetches it from the master.
 IDLE_S = 3600.0  #: A user with no arrival left sleeps until the test stops it.
 
 _arrival = gevent.local.local()  #: The open-model arrival the current greenlet is serving.
@@ -107,7 +108,7 @@ def _apply_plan(environment) -> None:
             user_class.wait_time = _think
 
 
-def _install_recorder(environment, record_dir: Path) -> None:
+def _install_recorder(environment, record_dir: Path | None) -> None:
     recorder = Recorder(PLAN.interval_s, PLAN.warmup_s, PLAN.duration_s, list(PLAN.mix))
     state = {"dropped_counted": False}
 
@@ -136,11 +137,18 @@ def _install_recorder(environment, record_dir: Path) -> None:
             pacing.dropped += schedule.untaken_before(ran_s, PLAN.warmup_s)
             state["dropped_counted"] = True
         elapsed = time.time() - environment.archsim_origin_wall
+        cpu_from = getattr(environment, "archsim_cpu_from", None)  # (monotonic, process CPU) when the test began
+        wall = time.monotonic() - cpu_from[0] if cpu_from else 0.0
+        share = (time.process_time() - cpu_from[1]) / wall if wall > 0 else 0.0
         data = recorder.result(elapsed, {
             "locust_version": locust.__version__, "pid": os.getpid(),
+            "cpu": {"mean_cores": share, "busiest_share": share, "wall_s": wall},
             "pacing": pacing.as_dict() if PLAN.model == "open" else None,
         })
-        write_json(record_dir / f"record-{os.getpid()}.json", data)
+        if record_dir is not None:
+            write_json(record_dir / f"record-{os.getpid()}.json", data)
+        if PLAN.remote:
+            send_record(environment, PLAN, data)
 
     environment.events.request.add_listener(on_request)
     environment.events.test_stop.add_listener(write)
@@ -180,8 +188,11 @@ if PLAN is not None:
         environment.archsim_pacing = PacingStats(PLAN.warmup_s, PLAN.duration_s)
         _apply_plan(environment)
         record_dir = os.environ.get(RECORD_ENV)
-        if record_dir and not isinstance(environment.runner, MasterRunner):
-            _install_recorder(environment, Path(record_dir))
+        if isinstance(environment.runner, MasterRunner):
+            if PLAN.remote and record_dir:  # workers on other machines send their records here
+                serve_workers(environment, PLAN, Path(record_dir))
+        elif record_dir or PLAN.remote:
+            _install_recorder(environment, Path(record_dir) if record_dir else None)
 
     @events.test_start.add_listener
     def _on_test_start(environment, **_kwargs) -> None:
@@ -195,11 +206,14 @@ if PLAN is not None:
             if getattr(environment, "archsim_ready_mono", None) is not None:
                 continue
             environment.archsim_ready_mono = time.monotonic()
+            environment.archsim_cpu_from = (environment.archsim_ready_mono, time.process_time())
             if PLAN.model == "open":  # closed users start as they spawn: their clock runs from test_start
                 environment.archsim_origin_mono = environment.archsim_ready_mono
                 environment.archsim_origin_wall = time.time()
                 if not isinstance(environment.runner, MasterRunner):
                     index = environment.runner.worker_index if isinstance(environment.runner, WorkerRunner) else 0
+                    if PLAN.worker_index is not None:  # a remote worker: the index the master gave with the plan
+                        index = PLAN.worker_index
                     environment.archsim_schedule = schedule_for(PLAN, index)
             environment.archsim_ready.set()
 

@@ -29,7 +29,8 @@ from ..results.rundir import default_run_dir
 from ..scenario import load_scenario
 from ..scenario.slo import Slo, Threshold, parse_thresholds
 from .plan import DEFAULT_LATENCY_BOUND_S, LoadPlan, plan_for
-from .run import HTTP_LOCUSTFILE, REPO_LOCUSTFILES, check_tasks, measure
+from .remote import advertised_host, worker_command
+from .run import HTTP_LOCUSTFILE, REPO_LOCUSTFILES, check_tasks, free_port, measure
 from .target import check_target
 from .verdict import exit_code
 
@@ -96,12 +97,22 @@ def run_load_test(
     allow_remote: bool = False,
     results_root: Path = DEFAULT_RESULTS,
     on_start: Callable[[str], None] | None = None,
+    expect_workers: int | None = None,
+    master_bind: str | None = None,
+    master_port: int | None = None,
+    expect_workers_max_wait_s: float = 300.0,
 ) -> MeasuredRun:
     """Load ``host`` with the scenario's load (an open model at ``rate_per_s`` if given) and
     write a measured run directory; see the module docstring for what it raises."""
     url = check_target(host, allow_remote=allow_remote)
     if workers < 1:
         raise ArchsimError(f"--workers: must be at least 1, got {workers}")
+    if expect_workers is not None and expect_workers < 1:
+        raise ArchsimError(f"--expect-workers: must be at least 1, got {expect_workers}")
+    if expect_workers is not None and workers > 1:
+        raise ArchsimError("--workers and --expect-workers: give one (--workers N starts workers here; --expect-workers N waits for workers started elsewhere)")
+    if (master_bind is not None or master_port is not None) and expect_workers is None:
+        raise ArchsimError("--master-bind and --master-port need --expect-workers N")
     overrides = list(sets)
     if rate_per_s is not None:
         if not rate_per_s > 0:
@@ -114,7 +125,12 @@ def run_load_test(
     scenario = chosen.scenario if chosen else loaded.base
     mix = scenario.workload.mix or {next(iter(scenario.classes)): 1.0}
     sent = [name for name, share in mix.items() if share > 0]
-    plan = plan_for(scenario, duration_s=duration_s, users=users, latency_bound_s=latency_bound_s, workers=workers)
+    plan = plan_for(scenario, duration_s=duration_s, users=users, latency_bound_s=latency_bound_s, workers=expect_workers or workers)
+    master = None
+    if expect_workers is not None:  # workers on other machines fetch this plan from the master
+        plan.remote = True
+        bind = master_bind or "127.0.0.1"  # loopback unless the user opts in with --master-bind
+        master = (bind, master_port or free_port(bind))
     if locustfile is not None:
         file = Path(locustfile)
         if not file.is_file():
@@ -141,12 +157,18 @@ def run_load_test(
     if on_start is not None:
         what = (f"open, {plan.target_rate_per_s:.4g}/s target (peak {plan.peak_rate_per_s:.4g}/s), {plan.users} users"
                 if plan.model == "open" else f"closed, {plan.users} users")
-        workers_note = f", {plan.workers} Locust workers" if plan.workers > 1 else ""
+        workers_note = f", {plan.workers} Locust workers" if plan.workers > 1 and not plan.remote else ""
         line = f"loadtest: {url} with {file.name}, {plan.duration_s:g}s ({plan.warmup_s:g}s warm-up), {what}{workers_note}"
-        announce = lambda: on_start(line)  # noqa: E731 - once the target answered
+        lines = [line]
+        if master is not None:
+            address = f"{advertised_host(master[0])}:{master[1]}"
+            lines.append(f"master: waiting up to {expect_workers_max_wait_s:g} s for {plan.workers} worker(s) on {master[0]}:{master[1]} "
+                         f"(TCP port {master[1]} must be open to them); on each worker machine run:")
+            lines.append(f"  {worker_command(address, allow_remote=allow_remote)}")
+        announce = lambda: [on_start(x) for x in lines]  # once the target answered
     summary = measure(loaded, plan, run_dir, host=url, locustfile=file, variant=variant,
                       description=chosen.description if chosen else f"measured with Locust against {url}",
                       extras={"style": style} if style else None, thresholds=declared + extra, allow_late=allow_late,
-                      on_running=announce)
+                      on_running=announce, master=master, workers_wait_s=expect_workers_max_wait_s)
     return MeasuredRun(run_dir=Path(run_dir).resolve(), summary=summary, plan=plan, variant=variant,
                        problems=list(summary.get("checks", {}).get("problems", [])))

@@ -58,6 +58,10 @@ def loadtest(
     users: Annotated[Optional[int], typer.Option("--users", min=1, metavar="N", help="Open model: users in the pool (default: sized from the peak rate and --latency-bound).")] = None,
     latency_bound: Annotated[str, typer.Option("--latency-bound", metavar="D", help="Open model: response time the user pool is sized for; slower responses make arrivals late.")] = DEFAULT_LATENCY_BOUND,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Draw charts and report.html into the run directory.")] = True,
+    expect_workers: Annotated[Optional[int], typer.Option("--expect-workers", min=1, metavar="N", help="Run only the Locust master and wait for N workers started elsewhere with `archsim loadtest-worker` (the command is printed).")] = None,
+    master_bind: Annotated[Optional[str], typer.Option("--master-bind", metavar="HOST", help="With --expect-workers: the address the master listens on (default 127.0.0.1; e.g. 0.0.0.0 for workers on other machines).")] = None,
+    master_port: Annotated[Optional[int], typer.Option("--master-port", min=1, max=65535, metavar="PORT", help="With --expect-workers: the master's TCP port (default: a free one).")] = None,
+    expect_workers_max_wait: Annotated[str, typer.Option("--expect-workers-max-wait", metavar="D", help="With --expect-workers: how long to wait for the workers.")] = "5min",
 ) -> None:
     """Run real Locust against a deployment with a scenario's load; write a measured run directory.
 
@@ -73,7 +77,8 @@ def loadtest(
             scenario_file, host, variant=variant, duration_s=duration_option_s("--duration", duration), sets=set_ or [],
             out=out, locustfile=locustfile, users=users, latency_bound_s=duration_option_s("--latency-bound", latency_bound),
             workers=workers, thresholds=threshold or [], allow_late=allow_late, allow_remote=allow_remote,
-            on_start=stderr.print,
+            on_start=stderr.print, expect_workers=expect_workers, master_bind=master_bind, master_port=master_port,
+            expect_workers_max_wait_s=duration_option_s("--expect-workers-max-wait", expect_workers_max_wait),
         )
     except KeyboardInterrupt:
         stderr.print(f"interrupted: what was measured is in {out if out is not None else 'the run directory'}")
@@ -116,9 +121,30 @@ def _charts(run_dir) -> None:
     draw_all(run_dir)
 
 
+def loadtest_worker(
+    master: Annotated[str, typer.Option("--master", metavar="HOST:PORT", help="The master, as `archsim loadtest --expect-workers N` printed it.")],
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow the master's target when it is not loopback as seen from this machine.")] = False,
+    wait: Annotated[str, typer.Option("--wait", metavar="D", help="How long to wait for the master's plan.")] = "5min",
+) -> None:
+    """One Locust worker for a master started with `archsim loadtest --expect-workers N`: the
+    locustfiles and the plan (its share of the rate, its arrival stream) come from the master, and
+    its record goes back to it."""
+    _require_locust()
+    from .remote import run_worker
+
+    try:
+        code = run_worker(master, allow_remote=allow_remote, wait_s=duration_option_s("--wait", wait))
+    except KeyboardInterrupt:
+        stderr.print("interrupted: worker stopped")
+        raise typer.Exit(130) from None
+    if code:
+        raise typer.Exit(code)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``loadtest`` to the ``archsim`` app."""
+    """Add ``loadtest`` and ``loadtest-worker`` to the ``archsim`` app."""
     app.command()(loadtest)
+    app.command("loadtest-worker")(loadtest_worker)
 
 
 def main(argv: list[str] | None = None) -> None:

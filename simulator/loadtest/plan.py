@@ -62,6 +62,8 @@ class LoadPlan:
     workers: int = 1  #: Locust worker processes (1: Locust runs alone, no master).
     drain_s: float = DRAIN_S  #: Seconds past the duration for the last responses.
     http: dict[str, Any] | None = None  #: Request class -> its declarative ``http:`` block (no locustfile).
+    remote: bool = False  #: Workers on other machines (``--expect-workers``): they fetch this plan from the master.
+    worker_index: int | None = None  #: A remote worker's index, given by the master with its plan (its arrival stream).
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

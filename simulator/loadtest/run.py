@@ -37,6 +37,7 @@ from .convert import load_extras, timeseries_rows, variant_block
 from .generator import CpuWatch
 from .plan import PLAN_ENV, RECORD_ENV, LoadPlan
 from .recording import merge_records
+from .remote import worker_report
 from .verdict import RunFailed, TargetDown, Threshold, judge
 
 REPO_LOCUSTFILES = Path(__file__).resolve().parents[2] / "loadtests" / "locustfiles"
@@ -92,13 +93,14 @@ def check_reachable(url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         raise TargetDown(f"--host {url}: the target does not accept connections ({reason}); start it first, or check the URL") from None
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host if host not in ("*", "") else "0.0.0.0", 0))
         return probe.getsockname()[1]
 
 
-def locust_command(locustfile: Path, host: str, csv_prefix: Path, plan: LoadPlan) -> list[str]:
+def locust_command(locustfile: Path, host: str, csv_prefix: Path, plan: LoadPlan,
+                   master: tuple[str, int] | None = None, workers_wait_s: float = 300.0) -> list[str]:
     # The shape stops the test; -t is only a backstop should it not.
     command = [
         *locust_argv(), "-f", f"{locustfile},{SHAPE_FILE}",
@@ -106,7 +108,11 @@ def locust_command(locustfile: Path, host: str, csv_prefix: Path, plan: LoadPlan
         "-t", f"{int(plan.duration_s + plan.drain_s + 30)}s", "--stop-timeout", "0", "--only-summary",
         "--loglevel", "WARNING", "--exit-code-on-error", str(LOCUST_FAILURES_EXIT),
     ]
-    if plan.workers > 1:  # Locust's own master/worker mode on this machine, on a free port
+    if plan.remote:  # workers on other machines (archsim loadtest-worker) connect to this master
+        bind, port = master or ("127.0.0.1", free_port())
+        command += ["--master", "--expect-workers", str(plan.workers), "--master-bind-host", bind,
+                    "--master-bind-port", str(port), "--expect-workers-max-wait", str(int(workers_wait_s))]
+    elif plan.workers > 1:  # Locust's own master/worker mode on this machine, on a free port
         port = free_port()
         command += ["--processes", str(plan.workers), "--master-bind-host", "127.0.0.1",
                     "--master-bind-port", str(port), "--master-port", str(port)]
@@ -178,6 +184,8 @@ def measure(
     thresholds: list[Threshold] | None = None,
     allow_late: bool = False,
     on_running: Callable[[], None] | None = None,
+    master: tuple[str, int] | None = None,
+    workers_wait_s: float = 300.0,
 ) -> dict[str, Any]:
     """Run the load test and write the run directory; returns the summary (status ``ok`` or
     ``invalid``, thresholds judged). Raises :class:`RunFailed` (status ``error``, what was measured
@@ -192,7 +200,7 @@ def measure(
         shutil.rmtree(record_dir)
     record_dir.mkdir(parents=True)
     started = time.perf_counter()
-    command = locust_command(locustfile, host, locust_dir / "locust", plan)
+    command = locust_command(locustfile, host, locust_dir / "locust", plan, master, workers_wait_s)
     summary = rundir.new_summary(
         loaded, source="measured", seed=plan.seed, replications=1, duration_s=plan.duration_s,
         warmup_s=plan.warmup_s, metrics_interval_s=plan.interval_s,
@@ -209,7 +217,7 @@ def measure(
         check_reachable(host)
         if on_running is not None:
             on_running()
-        code = run_locust(command, env, locust_dir / "locust.log", plan.duration_s + plan.drain_s + 90, locustfile.parent, watch)
+        code = run_locust(command, env, locust_dir / "locust.log", plan.duration_s + plan.drain_s + 90 + (workers_wait_s if plan.remote else 0), locustfile.parent, watch)
         if not list(record_dir.glob("record-*.json")):
             raise RunFailed(f"locust exited with code {code} and recorded nothing: {_log_tail(locust_dir / 'locust.log')} (log: {locust_dir / 'locust.log'})")
         if code not in (0, LOCUST_FAILURES_EXIT):
@@ -234,6 +242,14 @@ def measure(
             if summary["status"] == "ok" and verdict.status != "ok":
                 summary["status"] = verdict.status
                 summary["error"] = "; ".join(verdict.problems)
+            workers = worker_report(record_dir, plan, _read_records(record_dir))
+            if workers is not None:  # a worker that left early or disconnected is never merged as complete
+                summary["checks"]["workers"] = workers
+                if workers["problems"] and summary["status"] in ("ok", "invalid"):
+                    summary["status"] = "error"
+                    summary["checks"]["status"] = "error"
+                    summary["checks"]["problems"] = workers["problems"] + summary["checks"]["problems"]
+                    summary["error"] = "; ".join(summary["checks"]["problems"])
             summary["passed"] = summary["status"] == "ok" and verdict.thresholds_passed
         else:
             summary["passed"] = False
@@ -254,14 +270,11 @@ def _resolved(loaded: LoadedScenario, variant: str) -> dict[str, Any]:
 def _write_results(summary: dict[str, Any], plan: LoadPlan, run_dir: Path, record_dir: Path, variant: str,
                    description: str, host: str, extras: dict[str, Any]) -> dict[str, Any] | None:
     """Merge and convert whatever the processes recorded (nothing, if Locust never started)."""
-    records = []
-    for path in sorted(record_dir.glob("record-*.json")):
-        try:
-            records.append(json.loads(path.read_text(encoding="utf-8")))
-        except ValueError:
-            continue  # a process killed while writing: its record is lost, the others count
+    records = _read_records(record_dir)
     if not records:
         return None
+    if plan.remote and "generator" in extras:  # this machine ran the master only: add what the workers used
+        extras = {**extras, "generator": remote_generator(extras["generator"], records)}
     record = merge_records(records)
     rundir.write_json(run_dir / LOCUST_DIR / "record.json", record)
     block = variant_block(record, plan, description=description, extras={**extras, **load_extras(record, plan, host)})
@@ -273,3 +286,25 @@ def _write_results(summary: dict[str, Any], plan: LoadPlan, run_dir: Path, recor
     else:
         rundir.atomic_write(run_dir / f"{variant}_stats.csv", rundir.locust_stats_csv(block, request_type="GET"))
     return record
+
+
+def _read_records(record_dir: Path) -> list[dict[str, Any]]:
+    records = []
+    for path in sorted(record_dir.glob("record-*.json")):
+        try:
+            records.append(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError:
+            continue  # a process killed while writing: its record is lost, the others count
+    return records
+
+
+def remote_generator(master: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The generator's CPU with workers on other machines: the master's (watched here) plus each
+    worker's own (``cpu`` in its record); the machine figures stay this machine's."""
+    cpus = [r["cpu"] for r in records if isinstance(r.get("cpu"), dict)]
+    return {
+        **master,
+        "processes": master.get("processes", 0) + len(records),
+        "mean_cores": master.get("mean_cores", 0.0) + sum(c.get("mean_cores", 0.0) for c in cpus),
+        "busiest_process_share": max([master.get("busiest_process_share", 0.0), *(c.get("busiest_share", 0.0) for c in cpus)]),
+    }
