@@ -73,7 +73,7 @@ def test_calibrate_from_a_stored_folder_writes_a_scenario_and_a_report_with_ever
     text = scenario.read_text()
     document = yaml.safe_load(text)
     # every fitted number carries its source and error in a comment
-    assert text.count("# mean:") == 5 and text.count("# cv:") == 5 and "one-way, every hop:" in text
+    assert text.count("# mean:") == 5 and text.count("# cv:") == 5 and "one-way, every hop" in text
     assert "response-time estimator over 6 runs" in text and "per-request CPU reports" in text
     assert document["variants"][0]["name"] == "monolith"
     assert archsim("validate", str(scenario), cwd=tmp_path).returncode == 0

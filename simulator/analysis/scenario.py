@@ -97,6 +97,8 @@ def _service_mean(scenario: m.Scenario, name: str, file: str, allow_general: boo
 
 def analyse(scenario: m.Scenario, file: str = "<scenario>") -> Theory:
     """Theory for ``scenario`` or a :class:`ScenarioError` saying why there is none."""
+    if scenario.network.client_latency is not None and scenario.network.client_latency != scenario.network.latency:
+        raise _not_product_form(file, "network.client_latency", "the theory takes one network latency for every hop")
     hop_s = 2 * scenario.network.latency.mean
     class_names = list(scenario.classes)
     workload = scenario.workload

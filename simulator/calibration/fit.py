@@ -2,11 +2,19 @@
 
 Which number the calibrated model uses:
 
-- demands and the per-hop cost: the response-time estimator (``response_time.py``), which uses
-  the per-class latencies as well as the CPU counters and identifies per-class demands at one
-  load mix; or, with ``demands_from_reports``, each operation's mean per-request CPU report
-  (``shape.py``) where it has one, the response-time estimator then fitting only the per-hop cost
-  and the rest around them (its free fit becomes a cross-check);
+- with ``scale_reports`` (measured in containers), demands of a tier whose every operation has
+  per-request CPU reports and whose CPU was measured (its cgroup counter): the reports' means, scaled so that their mix-weighted sum is the
+  tier's CPU per request from the utilisation regression (the service demand law, D = U / X, split
+  in the reports' proportions). The reports time the request's own code only; the scale (1.1x for
+  the monolith here) is the framework's share: HTTP parsing, the event loop, the driver. Per-class
+  demands then rest on tens of thousands of reports, not on the latencies alone, from which the
+  response-time estimator can split them only weakly at one load mix (it collapsed to 1e-28 s
+  for some classes under load);
+- with ``demands_from_reports`` and no CPU counter (a user's ``--cpu-source header:NAME``), the
+  reports' means as they are;
+- every other demand, the per-hop and per-client costs and the idle CPU: the response-time
+  estimator (``response_time.py``) around the demands above; with every demand free, the same
+  estimator is a cross-check;
 - demand shapes (CV): the per-request CPU reports of a tier (``shape.py``); a tier without such
   reports (the database) keeps CV 1 (exponential), and the file says it is assumed;
 - structure and sizes: the deployment that was run (``structure.py``).
@@ -15,7 +23,8 @@ The utilisation regression (``regression.py``) and the per-request CPU reports a
 for every tier the mix-weighted CPU per request from each source, and for each operation where
 the source identifies it. Two figures disagree only when the difference is an effect, not noise:
 more than twice their combined standard error ``sqrt(se_a² + se_b²)`` *and* more than 10% of the
-model's value. Every check is reported, agreeing or not.
+model's value. Every check is reported, agreeing or not; a figure the data cannot pin down (its standard error
+as large as itself, or a collapsed value of zero) neither agrees nor disagrees: "error unknown".
 """
 
 from __future__ import annotations
@@ -61,6 +70,8 @@ class CrossCheck:
         """
         if self.primary.std_error is None or self.other.std_error is None:
             return None
+        if not (self.primary.identified and self.other.identified):
+            return None  # a collapsed or unidentified figure, e.g. 1e-28 s ± 1 ms, cannot agree with anything
         combined = math.hypot(self.primary.std_error, self.other.std_error)
         difference = abs(self.other.value - self.primary.value)
         significant = difference > SIGNIFICANT_SE * combined
@@ -78,6 +89,7 @@ class Calibration:
     cross_checks: list[CrossCheck]
     mix: dict[str, float]
     warnings: list[str] = field(default_factory=list)
+    report_scales: dict[str, Fitted] = field(default_factory=dict)  #: Tier -> container CPU over reported CPU, where demands are scaled reports.
 
     def per_request_demand(self, tier: str, demands: dict[Operation, float] | None = None) -> float:
         """Mix-weighted CPU seconds per request at ``tier`` under the calibrated (or given) demands."""
@@ -98,7 +110,7 @@ def mean_mix(observations: list[Observation]) -> dict[str, float]:
 
 
 def calibrate(structure: Structure, observations: list[Observation], cpu_samples: list[CpuSamples] | None = None,
-              *, demands_from_reports: bool = False) -> Calibration:
+              *, demands_from_reports: bool = False, interleaved: bool = False, scale_reports: bool = False) -> Calibration:
     """Fit the model's parameters and cross-check the estimators (see the module docstring)."""
     shapes: dict[Operation, DemandShape] = {}
     for samples in cpu_samples or []:
@@ -108,7 +120,7 @@ def calibrate(structure: Structure, observations: list[Observation], cpu_samples
                 shapes[op] = fit_shape(values, what=f"{op[0]}.{op[1]}")
     cv_values = {op: shapes[op].cv.value if op in shapes else ASSUMED_CV for op in structure.operations()}
     initial = {op: shape.mean_s.value for op, shape in shapes.items()}
-    rt = fit_response_time(structure, observations, cv=cv_values, initial=initial)
+    rt = fit_response_time(structure, observations, cv=cv_values, initial=initial, interleaved=interleaved)
     regressions = {}
     warnings = []
     for tier in structure.tiers:
@@ -116,17 +128,60 @@ def calibrate(structure: Structure, observations: list[Observation], cpu_samples
             regressions[tier] = regress_tier(structure, tier, observations)
     cv = {op: shapes[op].cv if op in shapes else Fitted(ASSUMED_CV, None, "assumed exponential: no per-request CPU reports for this tier", unit="ratio")
           for op in structure.operations()}
-    model = rt
-    if demands_from_reports and shapes:
-        model = fit_response_time(structure, observations, cv=cv_values, fixed={op: shape.mean_s for op, shape in shapes.items()})
-    parameters = ModelParameters(dict(model.demands), cv, model.hop_s)
-    calibration = Calibration(structure, parameters, rt, regressions, shapes, [], mean_mix(observations), warnings)
+    mix = mean_mix(observations)
+    fixed, scales = _scaled_reports(structure, shapes, regressions, mix, warnings) if scale_reports else ({}, {})
+    if demands_from_reports:
+        fixed.update({op: shape.mean_s for op, shape in shapes.items() if op[0] not in scales})
+    model = fit_response_time(structure, observations, cv=cv_values, fixed=fixed, interleaved=interleaved) if fixed else rt
+    parameters = ModelParameters(dict(model.demands), cv, model.hop_s, client_hop_s=model.client_hop_s, interleaved=interleaved)
+    calibration = Calibration(structure, parameters, rt, regressions, shapes, [], mix, warnings, scales)
     calibration.cross_checks = _cross_checks(calibration)
     for check in calibration.cross_checks:
         if check.agrees is False:
             warnings.append(f"{check.quantity}: {check.other.source} gives {check.other.describe()}, "
                             f"{check.relative_difference:+.0%} from the model's {check.primary.describe()}")
     return calibration
+
+
+MIN_REPORT_SCALE, MAX_REPORT_SCALE = 0.8, 3.0
+"""Container CPU over reported CPU outside these bounds means the reports or the counters are wrong, not framework time."""
+
+
+def _reported_per_request(structure: Structure, shapes: dict[Operation, DemandShape], mix: dict[str, float], tier: str) -> tuple[float, float]:
+    """Mix-weighted reported CPU seconds per request at ``tier`` and its standard error."""
+    terms = [(share * n * shapes[op].mean_s.value, share * n * (shapes[op].mean_s.std_error or 0.0))
+             for c, share in mix.items() for op, n in structure.visits.get(c, {}).items() if op[0] == tier]
+    return sum(v for v, _ in terms), math.sqrt(sum(e**2 for _, e in terms))
+
+
+def _scaled_reports(structure: Structure, shapes: dict[Operation, DemandShape], regressions: dict[str, TierRegression],
+                    mix: dict[str, float], warnings: list[str]) -> tuple[dict[Operation, Fitted], dict[str, Fitted]]:
+    """Demands from per-request CPU reports scaled to the tier's measured CPU (see the module docstring), and the scales."""
+    demands: dict[Operation, Fitted] = {}
+    scales: dict[str, Fitted] = {}
+    for tier in structure.tiers:
+        ops = structure.operations(tier)
+        regression = regressions.get(tier)
+        if regression is None or not ops or not all(op in shapes for op in ops):
+            continue
+        reported, reported_error = _reported_per_request(structure, shapes, mix, tier)
+        measured = regression.per_request
+        if reported <= 0 or measured.value <= 0:
+            continue
+        scale = measured.value / reported
+        if not MIN_REPORT_SCALE <= scale <= MAX_REPORT_SCALE:
+            warnings.append(f"{tier}: its container's CPU per request ({measured.describe()}) is {scale:.2f}x what its requests report "
+                            f"({reported * 1e3:.3g} ms); outside {MIN_REPORT_SCALE:g}-{MAX_REPORT_SCALE:g}x the reports are not used as its demands")
+            continue
+        relative = math.hypot(reported_error / reported, (measured.std_error or 0.0) / measured.value)
+        scales[tier] = Fitted(scale, scale * relative, f"{measured.source} over the reports' {reported * 1e3:.3g} ms per request", unit="ratio")
+        for op in ops:
+            mean = shapes[op].mean_s
+            value = mean.value * scale
+            error = value * math.hypot((mean.std_error or 0.0) / mean.value if mean.value else 0.0, relative)
+            demands[op] = Fitted(value, error, f"{mean.source} × {scale:.3g}, scaled to the container's CPU per request "
+                                               f"({measured.describe()}, {measured.source})")
+    return demands, scales
 
 
 def _per_request_error(calibration: Calibration, tier: str) -> float | None:
@@ -151,11 +206,22 @@ def _cross_checks(calibration: Calibration) -> list[CrossCheck]:
                          calibration.parameters.demands[next(iter(s.operations(tier)))].source)
         regression = calibration.regressions.get(tier)
         if regression is not None:
-            checks.append(CrossCheck(f"{tier}: CPU per request (mix-weighted)", primary, regression.per_request))
+            if tier not in calibration.report_scales:  # scaled reports equal the regression's total by construction
+                checks.append(CrossCheck(f"{tier}: CPU per request (mix-weighted)", primary, regression.per_request))
             if regression.split_identified:
                 for op, fitted in regression.demands.items():
                     checks.append(CrossCheck(f"{tier}.{op}: demand", calibration.parameters.demands[(tier, op)], fitted))
         reported = [(op, shape) for op, shape in calibration.shapes.items() if op[0] == tier]
+        if tier in calibration.report_scales:
+            # the model is the reports scaled to the regression (equal to it by construction): the
+            # response-time estimator, fitted freely from the latencies, is the independent check
+            total = calibration.per_request_demand(tier, {op: f.value for op, f in estimator.items()})
+            errors = [share * n * estimator[op].std_error for c, share in calibration.mix.items()
+                      for op, n in s.visits.get(c, {}).items() if op[0] == tier]
+            checks.append(CrossCheck(f"{tier}: CPU per request (mix-weighted)", primary,
+                                     Fitted(total, math.sqrt(sum(e**2 for e in errors)), estimator[reported[0][0]].source)))
+            checks += [CrossCheck(f"{op[0]}.{op[1]}: demand", calibration.parameters.demands[op], estimator[op]) for op in s.operations(tier)]
+            continue
         if reported and all(calibration.parameters.demands[op] is shape.mean_s for op, shape in reported):
             # the reports are the model: the response-time estimator, fitted freely, is the cross-check
             total = calibration.per_request_demand(tier, {op: f.value for op, f in estimator.items()})

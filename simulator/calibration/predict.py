@@ -60,6 +60,7 @@ class Source:
     demands: dict[Operation, float]
     cv: dict[Operation, float]
     hop_s: float
+    client_hop_s: float | None  #: One-way client cost, when the source told it apart (the same load generator measures the target).
     file: Path
 
 
@@ -94,7 +95,8 @@ def read_source(calibrated_file: Path) -> Source:
             raise ArchsimError(f"--from-calibrated {calibrated_file}: no operation {tier}.{op}, which the {style} structure has")
         time = service.operations[op].service_time
         demands[(tier, op)], cv[(tier, op)] = time.mean, (math.sqrt(time.variance) / time.mean if time.mean > 0 else 1.0)
-    return Source(style, structure, demands, cv, base.network.latency.mean, calibrated_file)
+    client = base.network.client_latency
+    return Source(style, structure, demands, cv, base.network.latency.mean, None if client is None else client.mean, calibrated_file)
 
 
 def declared_cpu_s(application_file: Path = SHOP_SCENARIO) -> dict[str, float]:
@@ -130,7 +132,7 @@ def capability_demands(source: Source, declared: dict[str, float]) -> tuple[dict
     return demand_s, cv, origin
 
 
-def transfer(source: Source, target: Structure, declared: dict[str, float]) -> Transfer:
+def transfer(source: Source, target: Structure, declared: dict[str, float], interleaved: bool = False) -> Transfer:
     """The target's demands from the source's capability demands (steps 1 and 2 of the module docstring)."""
     demand_s, cv, origin = capability_demands(source, declared)
     where = f"carried from {source.file}"
@@ -153,7 +155,8 @@ def transfer(source: Source, target: Structure, declared: dict[str, float]) -> T
             cvs[op] = Fitted(1.0, None, "assumed", unit="ratio")
             notes.append(f"{op[0]}.{op[1]} has no counterpart in {source.style} (it performs no capability operation): its CPU is taken as 0")
     hop = Fitted(source.hop_s, None, f"{where}: the source's one-way cost per hop")
-    return Transfer(demand_s, origin, ModelParameters(demands, cvs, hop), notes)
+    client = None if source.client_hop_s is None else Fitted(source.client_hop_s, None, f"{where}: the source's one-way cost per client round trip")
+    return Transfer(demand_s, origin, ModelParameters(demands, cvs, hop, client_hop_s=client, interleaved=interleaved), notes)
 
 
 def bound_per_s(structure: Structure, parameters: ModelParameters, mix: dict[str, float]) -> float:
@@ -195,7 +198,7 @@ def predict(target_folder: Path, calibrated_file: Path, scenario_file: Path | No
         raise ArchsimError(f"--predict {target_folder}: no completed runs to predict")
     if manifest.source == "containers":  # the target's machine, shared as in its own calibration
         target = replace(target, host=shared_host(manifest.deployment, used or measured.observations))
-    carried = transfer(source, target, declared_cpu_s())
+    carried = transfer(source, target, declared_cpu_s(), interleaved=manifest.source == "containers")  # the asyncio reference services
     name = f"{manifest.style}-from-{source.style}"
     scenario_file = scenario_file or Path("calibrated") / f"{name}.yaml"
     out = report_dir or target_folder / REPORT_DIR.format(source=source.style)

@@ -45,7 +45,10 @@ def rebuild(folder: Path, scenario_file: Path, report_dir: Path | None = None) -
         manifest.structure = replace(manifest.structure, host=shared_host(manifest.deployment, used))
     try:
         calibration = calibrate(manifest.structure, measured.observations, measured.cpu_samples,
-                                demands_from_reports=user.demands_from_reports(manifest))
+                                demands_from_reports=user.demands_from_reports(manifest),
+                                # measured in containers: the reference services are asyncio, and their
+                                # reports miss the framework's CPU, which the cgroup counters hold
+                                interleaved=manifest.source == "containers", scale_reports=manifest.source == "containers")
     except ValueError as exc:
         raise ArchsimError(f"{folder}: cannot fit: {exc}") from None
     out = report_dir or folder / REPORT_DIR

@@ -79,7 +79,11 @@ def build_sections(calibration: Calibration, validation: Validation, *, title_fa
                        [validation_rows(validation), saturation_row(validation)], [c for c in charts if c.suffix == ".png"])
     params = [_fitted_row(f"{t}.{o} demand", f) for (t, o), f in calibration.parameters.demands.items()]
     params += [_fitted_row(f"{t}.{o} CV", f) for (t, o), f in calibration.parameters.cv.items()]
-    params.append(_fitted_row("one-way cost per hop", calibration.parameters.hop_s))
+    if calibration.parameters.client_hop_s is None:
+        params.append(_fitted_row("one-way cost per hop", calibration.parameters.hop_s))
+    else:
+        params.append(_fitted_row("one-way cost per hop between tiers", calibration.parameters.hop_s))
+        params.append(_fitted_row("one-way cost per client round trip", calibration.parameters.client_hop_s))
     fitted = Section("Fitted parameters", [f"Written to `{scenario_file}`, each with this comment."], [(["parameter", "value ± standard error", "source"], params)])
     checks = [[c.quantity, c.primary.describe(), f"{c.other.describe()} ({c.other.source})", f"{c.relative_difference:+.1%}",
                {True: "agree", False: "DISAGREE", None: "error unknown"}[c.agrees]] for c in calibration.cross_checks]

@@ -6,15 +6,29 @@ models", one of LibReDE's estimators): the model's equations are written for eve
 for the unknowns by least squares. For request class ``c`` in a run with measured per-class
 throughputs ``X``::
 
-    R_c = 2 h · trips_c + Σ_(tier,op) visits_c(op) · (D_op + W_tier)
+    R_c = 2 g · client_c + 2 h · (trips_c - client_c) + Σ_(tier,op) visits_c(op) · (D_op + W_tier)
     U_tier = idle_tier + Σ_op X_op · D_op                   (busy cores)
 
 ``W_tier`` is the mean wait for a core at the tier: Pollaczek-Khinchine for one core (exact for
 Poisson arrivals and FCFS, which is what the engine runs), Allen-Cunneen's M/G/c approximation for
 more, with each instance taking an equal share of the load. It needs the second moment of the
 service time, hence the coefficients of variation (from per-request CPU reports, see
-``shape.py``). ``h`` is the one-way cost of a hop, network plus serialisation: whatever latency
-the demands and the queueing leave unexplained, per round trip.
+``shape.py``). ``h`` is the one-way cost of a hop between tiers, network plus serialisation;
+``g`` is the one-way cost of a round trip between the client and the tier it calls (``client_c``
+of them per request): the load generator's own per-request cost and the entry point's HTTP
+handling outside the request's code fall there. Whatever latency the demands and the queueing
+leave unexplained is split between the two by the classes' different numbers of internal round
+trips (the monolith's: 1, 4, 28 and 1 database round trips). Without internal round trips, when
+every class has the same share of them, or when every demand is free (each class's own demand
+would absorb ``g``), one cost is fitted for every hop (``g = h``).
+
+With ``interleaved`` (the reference services: asyncio, which gives up the core at every await),
+an operation that makes ``k`` downstream calls takes its core ``k + 1`` times, once to start and
+once to resume after each answer, and waits for it each time: its demand is ``k + 1`` equal
+segments (each with CV ``cv·sqrt(k + 1)``, so that their sum keeps the fitted CV) and its wait is
+``(k + 1) W_tier``. Placing an order in the monolith resumes 28 times: at 80% of saturation it
+measured 108 ms while the one-wait model gave 36 ms. The calibrated scenario writes the same
+segments (``work`` steps between the calls, ``writer.py``), so the fit and the simulation agree.
 
 When the structure has a shared host (measured in containers on one machine), every demand is
 first stretched by the contention of the others on the host, ``D · (1 + C(c, a) / (c (1 - rho)))``
@@ -47,7 +61,8 @@ MAX_UTILISATION = 0.995  #: The model's utilisation is capped here while solving
 @dataclass(frozen=True)
 class ResponseTimeFit:
     demands: dict[tuple[str, str], Fitted]  #: (tier, operation) -> CPU seconds per visit.
-    hop_s: Fitted  #: One-way network and serialisation cost per hop.
+    hop_s: Fitted  #: One-way network and serialisation cost per hop between tiers.
+    client_hop_s: Fitted | None  #: One-way cost per client round trip, when told apart from ``hop_s`` (else None: the same).
     idle_cores: dict[str, Fitted]
     runs: int
     rms_relative_residual: float  #: Root-mean-square of the relative residuals at the solution.
@@ -66,12 +81,18 @@ def waiting_time_s(arrival_rate_per_s: float, mean_s: float, second_moment_s2: f
     return wait_probability * mean_s / (cores * (1.0 - rho)) * shape
 
 
+def cpu_entries(structure: Structure, op: tuple[str, str]) -> int:
+    """How often ``op`` takes a core when its service gives the core up during each downstream call: once, plus once per answer."""
+    return 1 + len(structure.downstream.get(op, ()))
+
+
 class _Model:
     """The equations above for one structure and set of runs, as a residual vector of θ."""
 
     def __init__(self, structure: Structure, observations: list[Observation], cv: dict[tuple[str, str], float],
-                 fixed: dict[tuple[str, str], float] | None = None):
+                 fixed: dict[tuple[str, str], float] | None = None, interleaved: bool = False):
         self.structure = structure
+        self.entries = {op: cpu_entries(structure, op) if interleaved else 1 for op in structure.operations()}
         self.observations = observations
         self.operations = structure.operations()
         self.fixed = dict(fixed or {})  #: Demands held at known values (per-request CPU reports), not fitted.
@@ -79,22 +100,32 @@ class _Model:
         self.cpu_tiers = [t for t in structure.tiers if any(t in o.tier_cpu_cores for o in observations)]
         self.cv = {op: cv.get(op, 1.0) for op in self.operations}
         self.n_demands = len(self.free)
+        self.client_trips = {c: len(structure.calls.get(c, ())) or 1 for c in structure.classes}
+        internal_shares = {(structure.round_trips[c] - self.client_trips[c]) / self.client_trips[c] for c in structure.classes}
+        # g and h are told apart only when the classes differ in their share of internal round trips
+        # and some demands are pinned (by CPU reports): with every per-class demand free, g trades
+        # off against each class's own demand at one load mix.
+        self.separate_client = len(internal_shares) > 1 and bool(self.fixed)
+        self.n_costs = 2 if self.separate_client else 1
         counts = [f.requests for o in observations for f in o.classes.values() if f.requests]
         self.mean_requests = float(np.mean(counts)) if counts else 1.0  #: Latency residuals weigh sqrt(requests / this).
 
     @property
     def size(self) -> int:
-        return self.n_demands + 1 + len(self.cpu_tiers)
+        return self.n_demands + self.n_costs + len(self.cpu_tiers)
 
-    def unpack(self, theta: np.ndarray) -> tuple[dict[tuple[str, str], float], float, dict[str, float]]:
+    def unpack(self, theta: np.ndarray) -> tuple[dict[tuple[str, str], float], float, float, dict[str, float]]:
+        """Demands, the one-way hop cost between tiers, the one-way client cost, idle cores per tier."""
         free = dict(zip(self.free, theta[: self.n_demands]))
         demands = {op: self.fixed[op] if op in self.fixed else free[op] for op in self.operations}
-        idle = dict(zip(self.cpu_tiers, theta[self.n_demands + 1:]))
-        return demands, float(theta[self.n_demands]), idle
+        idle = dict(zip(self.cpu_tiers, theta[self.n_demands + self.n_costs:]))
+        hop_s = float(theta[self.n_demands])
+        client_s = float(theta[self.n_demands + 1]) if self.separate_client else hop_s
+        return demands, hop_s, client_s, idle
 
     def predict(self, theta: np.ndarray, obs: Observation) -> tuple[dict[str, float], dict[str, float], float]:
         """Per-class mean response time, per-tier busy cores, and the worst overshoot of MAX_UTILISATION."""
-        demands, hop_s, idle = self.unpack(theta)
+        demands, hop_s, client_s, idle = self.unpack(theta)
         s = self.structure
         waits: dict[str, float] = {}
         busy: dict[str, float] = {}
@@ -117,16 +148,19 @@ class _Model:
             if rate <= 0 or work <= 0:
                 waits[name] = 0.0
                 continue
+            entries = {op: self.entries[op] for op in rates}
+            rate = sum(rates[op] * entries[op] for op in rates)  # the core is taken once per segment
             per_instance = rate / tier.instances
             mean = work / rate
-            second = sum(rates[op] * stretched[op] ** 2 * (1 + self.cv[op] ** 2) for op in rates) / rate
+            second = sum(rates[op] * entries[op] * (stretched[op] / entries[op]) ** 2 * (1 + self.cv[op] ** 2 * entries[op]) for op in rates) / rate
             overshoot = max(overshoot, per_instance * mean / tier.cores - MAX_UTILISATION)
             waits[name] = waiting_time_s(per_instance, mean, second, tier.cores)
         response = {}
         for c in obs.classes:
             if c not in s.visits:
                 continue
-            response[c] = 2 * hop_s * s.round_trips[c] + sum(n * (stretched[op] + waits[op[0]]) for op, n in s.visits[c].items())
+            client = self.client_trips[c]
+            response[c] = 2 * client_s * client + 2 * hop_s * (s.round_trips[c] - client) + sum(n * (stretched[op] + self.entries[op] * waits[op[0]]) for op, n in s.visits[c].items())
         return response, busy, overshoot
 
     def residuals(self, theta: np.ndarray) -> np.ndarray:
@@ -149,7 +183,7 @@ class _Model:
 def fit_response_time(structure: Structure, observations: list[Observation],
                       cv: dict[tuple[str, str], float] | None = None,
                       initial: dict[tuple[str, str], float] | None = None,
-                      fixed: dict[tuple[str, str], Fitted] | None = None) -> ResponseTimeFit:
+                      fixed: dict[tuple[str, str], Fitted] | None = None, interleaved: bool = False) -> ResponseTimeFit:
     """Solve for the demands, the per-hop cost and each tier's idle CPU (see the module docstring).
 
     ``fixed`` demands (measured per request, e.g. from CPU reports) are held at their values and
@@ -158,7 +192,7 @@ def fit_response_time(structure: Structure, observations: list[Observation],
     used = [o for o in observations if not o.hold_out]
     if len(used) < 2:
         raise ValueError(f"the response-time estimator needs at least 2 runs, got {len(used)}")
-    model = _Model(structure, used, cv or {}, {op: f.value for op, f in (fixed or {}).items()})
+    model = _Model(structure, used, cv or {}, {op: f.value for op, f in (fixed or {}).items()}, interleaved)
     start = np.empty(model.size)
     lowest = min(used, key=lambda o: o.throughput_per_s)
     for i, op in enumerate(model.free):
@@ -168,8 +202,8 @@ def fit_response_time(structure: Structure, observations: list[Observation],
             latency = lowest.classes[c].latency_mean_s or 1e-3
             guess = 0.3 * latency / sum(structure.visits[c].values())
         start[i] = max(guess, 1e-7)
-    start[model.n_demands] = 1e-5
-    start[model.n_demands + 1:] = 0.0
+    start[model.n_demands: model.n_demands + model.n_costs] = 1e-5
+    start[model.n_demands + model.n_costs:] = 0.0
     solution = least_squares(model.residuals, start, bounds=(0.0, np.inf), x_scale="jac", method="trf",
                              xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=2000 * model.size)
     residuals, jac = solution.fun[: -len(used)], solution.jac[: -len(used)]  # without the penalties
@@ -182,13 +216,19 @@ def fit_response_time(structure: Structure, observations: list[Observation],
     except np.linalg.LinAlgError:
         errors = np.full(p, np.inf)
     source = f"response-time estimator over {len(used)} runs"
-    demands, hop_s, idle = model.unpack(solution.x)
+    demands, hop_s, client_s, idle = model.unpack(solution.x)
     position = {op: i for i, op in enumerate(model.free)}
     fitted = {op: (fixed or {})[op] if op in model.fixed else Fitted(value, float(errors[position[op]]), source)
               for op, value in demands.items()}
     if model.fixed:
         source += f", demands of {', '.join(f'{t}.{o}' for t, o in model.fixed)} held at the per-request CPU reports"
-    hop = Fitted(hop_s, float(errors[model.n_demands]), source + " (latency the demands leave unexplained, per hop)")
-    idle_fitted = {t: Fitted(v, float(errors[model.n_demands + 1 + i]), source, unit="cores") for i, (t, v) in enumerate(idle.items())}
+    if model.separate_client:
+        hop = Fitted(hop_s, float(errors[model.n_demands]), source + " (latency the demands leave unexplained, per hop between tiers)")
+        client = Fitted(client_s, float(errors[model.n_demands + 1]), source + " (latency the demands leave unexplained, per client round trip: "
+                        "the load generator's own cost and the entry point's HTTP handling)")
+    else:
+        hop = Fitted(hop_s, float(errors[model.n_demands]), source + " (latency the demands leave unexplained, per hop)")
+        client = None
+    idle_fitted = {t: Fitted(v, float(errors[model.n_demands + model.n_costs + i]), source, unit="cores") for i, (t, v) in enumerate(idle.items())}
     rms = float(np.sqrt(np.mean(residuals**2))) if m else 0.0
-    return ResponseTimeFit(fitted, hop, idle_fitted, len(used), rms)
+    return ResponseTimeFit(fitted, hop, client, idle_fitted, len(used), rms)

@@ -295,6 +295,9 @@ def render_user_scenario(scenario_file: Path, structure: Structure, parameters: 
                                                                          f"load generator {_fitted_comment(generator)}")}
     data.setdefault("network", {})["latency"] = marker(f"const({parameters.hop_s.value * 1e3:.6g}ms)",
                                                        f"fitted one-way per hop {_fitted_comment(parameters.hop_s)}")
+    if parameters.client_hop_s is not None:
+        data["network"]["client_latency"] = marker(f"const({parameters.client_hop_s.value * 1e3:.6g}ms)",
+                                                   f"fitted one-way per client round trip {_fitted_comment(parameters.client_hop_s)}")
     data["workload"]["rate"] = f"{rate_per_s:.6g}/s"
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=200)
     for key, replacement in comments.items():

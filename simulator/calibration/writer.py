@@ -51,6 +51,21 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.6g}ms"
 
 
+def segments(mean_s: float, cv: float, calls: list[str]) -> tuple[str, list[str]]:
+    """An interleaved operation's demand as ``len(calls) + 1`` equal segments around its calls.
+
+    The first segment is the ``service_time``; each call is followed by a ``work`` step, so the
+    operation takes a core again after every answer, as an asyncio service does. Each segment's
+    CV is ``cv·sqrt(n)``, so the sum of the ``n`` keeps the fitted CV.
+    """
+    n = len(calls) + 1
+    piece = distribution(mean_s / n, cv * n**0.5)
+    steps: list[str] = []
+    for call in calls:
+        steps += [call, f"{{work: {piece}}}"]
+    return piece, steps
+
+
 def distribution(mean_s: float, cv: float) -> str:
     """Scenario text of a demand: gamma of the fitted mean and CV, or constant when the CV is ~0."""
     if mean_s <= 0:
@@ -82,6 +97,12 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
         f"  mix: {{{', '.join(f'{c}: {share!r}' for c, share in mix.items())}}}",
         "network:",
         f"  latency: const({_ms(parameters.hop_s.value)})  # one-way, every hop: {_comment('', parameters.hop_s).strip()}",
+    ]
+    if parameters.client_hop_s is not None:
+        lines[-1] = f"  latency: const({_ms(parameters.hop_s.value)})  # one-way, every hop between services: {_comment('', parameters.hop_s).strip()}"
+        lines.append(f"  client_latency: const({_ms(parameters.client_hop_s.value)})  # one-way, client to service: "
+                     f"{_comment('', parameters.client_hop_s).strip()}")
+    lines += [
         "classes:",
     ]
     calls, downstream = structure.call_graph()
@@ -101,11 +122,17 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
             demand = parameters.demands[(tier_name, op)]
             cv = parameters.cv.get((tier_name, op), Fitted(1.0, None, "assumed exponential (no per-request reports)", unit="ratio"))
             lines.append(f"      {op}:")
-            lines.append(f"        service_time: {distribution(demand.value, cv.value)}")
+            made = [f"{t}.{o}" for t, o in downstream.get((tier_name, op), ())]
+            if made and parameters.interleaved:
+                first, steps = segments(demand.value, cv.value, made)
+                lines.append(f"        service_time: {first}  # 1 of {len(made) + 1} equal segments: the core is given up at each call (asyncio)")
+            else:
+                lines.append(f"        service_time: {distribution(demand.value, cv.value)}")
             lines.append(f"        # mean: {_comment('', demand).strip()}")
             lines.append(f"        # cv: {_comment('', cv).strip()}")
-            made = [f"{t}.{o}" for t, o in downstream.get((tier_name, op), ())]
-            if made:
+            if made and parameters.interleaved:
+                lines.append(f"        calls: [{', '.join(steps)}]  # {len(made)} round trip(s), from the structure, each followed by a segment")
+            elif made:
                 lines.append(f"        calls: [{', '.join(made)}]  # {len(made)} round trip(s), from the structure")
     if structure.host is not None:
         lines += _host_lines(structure, structure.host)

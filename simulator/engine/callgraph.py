@@ -392,11 +392,18 @@ class Compiler:
         self.resilient: list[tuple[str, ResilientCallStep]] = []  #: Calls with retries/timeouts, by where they are.
         self.breakers: list = []  #: ``(where, CircuitBreakerStep)`` of calls with a circuit breaker.
         self.latency = scenario.network.latency
-        self.no_latency = self.latency.mean == 0 and self.latency.variance == 0
+        self.client_latency = scenario.network.client_latency or self.latency
 
-    def hop(self, source: str) -> Callable[[Any], float] | None:
-        """The network hops of calls at ``source`` (a position on the request's path), by request."""
-        return None if self.no_latency else self.streams.per_request(f"network:{source}", self.latency)
+    def hop(self, source: str, where: str = "") -> Callable[[Any], float] | None:
+        """The network hops of calls at ``source`` (a position on the request's path), by request.
+
+        Calls a request class makes itself (``where`` under ``classes.``) cross the client's
+        network (``network.client_latency``); calls between services cross ``network.latency``.
+        """
+        latency = self.client_latency if where.startswith("classes.") else self.latency
+        if latency.mean == 0 and latency.variance == 0:
+            return None
+        return self.streams.per_request(f"network:{source}", latency)
 
     def uniform(self, name: str) -> Callable[[], float]:
         sampler = self._uniforms.get(name)
@@ -414,7 +421,7 @@ class Compiler:
     def step(self, spec, where: str) -> Step:
         if isinstance(spec, m.Call):
             service, operation = resolve_target(self.scenario, spec.call)  # validated already
-            inner: Step = CallStep(self.services[service], self.operations[(service, operation)], self.hop(spec.stream or where), self.env)
+            inner: Step = CallStep(self.services[service], self.operations[(service, operation)], self.hop(spec.stream or where, where), self.env)
             if spec.circuit_breaker is not None:
                 from .breaker import CircuitBreakerStep  # only scenarios with breakers load it
 
@@ -456,5 +463,5 @@ class Compiler:
             i = index[resolve_target(self.scenario, src)]
             for name, p in row.items():
                 after[i, index[resolve_target(self.scenario, name)]] += p
-        calls = [CallStep(self.services[s], self.operations[(s, o)], self.hop(f"{where}:{s}.{o}"), self.env) for s, o in targets]
+        calls = [CallStep(self.services[s], self.operations[(s, o)], self.hop(f"{where}:{s}.{o}", where), self.env) for s, o in targets]
         return RouteStep(calls, start, after, self.uniform(where))

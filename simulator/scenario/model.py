@@ -248,6 +248,11 @@ class Network(Strict):
     """The network between the client and services and between services."""
 
     latency: Distribution = Field(default=ZERO, description="one-way latency of each hop (request and response)")
+    client_latency: Distribution | None = Field(
+        default=None,
+        description="one-way latency between the client and the services it calls (each way), when it differs from the "
+                    "hops between services: e.g. a load generator's own per-request cost, fitted by a calibration; default: latency",
+    )
 
 
 class Variant(Strict):
