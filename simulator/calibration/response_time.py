@@ -126,7 +126,8 @@ class _Model:
         for c in obs.classes:
             if c not in s.visits:
                 continue
-            response[c] = 2 * hop_s * s.round_trips[c] + sum(n * (stretched[op] + waits[op[0]]) for op, n in s.visits[c].items())
+            # asynchronous work (structure.py) is in ``busy`` and the waits above, not in the response: response_visits
+            response[c] = 2 * hop_s * s.round_trips[c] + sum(n * (stretched[op] + waits[op[0]]) for op, n in s.response_visits(c).items())
         return response, busy, overshoot
 
     def residuals(self, theta: np.ndarray) -> np.ndarray:

@@ -104,7 +104,8 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
             lines.append(f"        service_time: {distribution(demand.value, cv.value)}")
             lines.append(f"        # mean: {_comment('', demand).strip()}")
             lines.append(f"        # cv: {_comment('', cv).strip()}")
-            made = [f"{t}.{o}" for t, o in downstream.get((tier_name, op), ())]
+            made = [f"{{call: {t}.{o}, mode: async}}" if (t, o) in structure.asynchronous else f"{t}.{o}"  # fire-and-forget (structure.py)
+                    for t, o in downstream.get((tier_name, op), ())]
             if made:
                 lines.append(f"        calls: [{', '.join(made)}]  # {len(made)} round trip(s), from the structure")
     if structure.host is not None:
