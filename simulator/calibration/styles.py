@@ -254,11 +254,14 @@ def space_based(plan: topologies.Topology, mix: dict[str, float]) -> Deployed:
 
     A request is one operation at the unit. Each committed transaction is one change: add to cart
     1, placing an order 6 (create the order, clear the cart, reserve, charge, confirm, notify),
-    browse and order status none. A change is asynchronous work all the way: the unit's publisher
-    task serialises and ``XADD``s it (``unit.publish``), the broker stores it and serves it to the
-    pump and the other units (``broker.change``), the pump executes its statements in a batch
-    (``pump.write``) against the database (one ``db.query`` per change: the pump batches up to 500
-    changes per transaction, so BEGIN and COMMIT are shared).
+    browse and order status none. A change is asynchronous work all the way: the request hands it
+    to the broker (``broker.change``: the unit's publisher task ``XADD``s it, Redis stores it and
+    serves it to the pump and to the units' replicators), which gives the unit its off-path CPU
+    per change (``unit.change``: serialising and publishing it, reading it back from the stream)
+    and the pump its write (``pump.write``, one ``db.query`` per change: the pump batches up to 500
+    changes per transaction, so BEGIN and COMMIT are shared). The unit's per-change CPU is called
+    from the broker, not from the request, so that the changes of one order reach the unit one
+    after another (as from the one publisher task), not as a burst.
     """
     units = [c for c in plan.containers if c.role == "unit"]
     pump = next(c for c in plan.containers if c.role == "pump")
@@ -266,22 +269,22 @@ def space_based(plan: topologies.Topology, mix: dict[str, float]) -> Deployed:
              "broker": _broker(plan),
              "pump": Tier("pump", 1, 1, 1, pump.cpus),
              "db": Tier("db", 1, _database(plan, 1).cores, 1, _database(plan, 1).cpu_limit)}  # the pump's one transaction at a time
-    publish: Operation = ("unit", "publish")
+    publish: Operation = ("unit", "change")
     change: Operation = ("broker", "change")
     write: Operation = ("pump", "write")
     query: Operation = ("db", "query")
     changes = {"browse": 0, "add_to_cart": 1, "place_order": 6, "order_status": 0}
-    downstream = {**{("unit", c): (publish,) * n for c, n in changes.items()}, publish: (change,), change: (write,), write: (query,)}
+    downstream = {**{("unit", c): (change,) * n for c, n in changes.items()}, change: (publish, write), write: (query,)}
     items = items_per_order(mix)
     work = {("unit", "browse"): {"catalog.item": 1.0}, ("unit", "add_to_cart"): {"cart.add": 1.0},
             ("unit", "order_status"): {"orders.status": 1.0}, publish: {}, change: {}, write: {},
             ("unit", "place_order"): {"cart.items": 1.0, "catalog.item": items, "cart.clear": 1.0, **{w: 1.0 for w in PLACE_ORDER_OWN}}}
     structure = from_calls(
-        "space-based", tiers, {c: (("unit", c),) for c in changes}, downstream, work=work, asynchronous={publish, write},
+        "space-based", tiers, {c: (("unit", c),) for c in changes}, downstream, work=work, asynchronous={change, publish, write},
         notes=["every request is served by a processing unit from its in-memory replica: no database round trip on the response path",
                f"committed changes per class (one per transaction, counted from the reference code): {changes}",
-               "publishing a change (unit), storing and serving it (broker), and writing it behind (pump, database) are asynchronous "
-               "work: they load those tiers and the host, not the response time",
+               ("publishing a change and reading it back (unit), storing and serving it (broker), and writing it behind (pump, database) "
+                "are asynchronous work: they load those tiers and the host, not the response time"),
                "the pump writes one batch at a time, one database round trip per change (batch BEGIN/COMMIT shared)",
                "every unit and the pump are one asyncio thread: one core in the model; Redis is one thread: one core"],
     )
