@@ -62,7 +62,7 @@ def test_the_written_model_takes_the_core_again_after_every_call():
     text = render(structure(), truth(), ScenarioSettings("t", 10.0, MIX))
     heavy = text.split("      heavy:")[1].split("\n  db:")[0]  # the app's heavy operation, up to the next service
     assert heavy.count("db.query") == DB_CALLS and heavy.count("{work:") == DB_CALLS
-    assert "1 of 7 equal segments" in heavy
+    assert "the first of equal segments" in heavy
     assert "client_latency: const(1ms)" in text and "latency: const(0.1ms)" in text
 
 

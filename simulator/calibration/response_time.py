@@ -83,7 +83,7 @@ def waiting_time_s(arrival_rate_per_s: float, mean_s: float, second_moment_s2: f
 
 def cpu_entries(structure: Structure, op: tuple[str, str]) -> int:
     """How often ``op`` takes a core when its service gives the core up during each downstream call: once, plus once per answer."""
-    return 1 + len(structure.downstream.get(op, ()))
+    return 1 + sum(1 for d in structure.downstream.get(op, ()) if d not in structure.asynchronous)  # fire-and-forget: no answer awaited
 
 
 class _Model:
@@ -159,8 +159,10 @@ class _Model:
         for c in obs.classes:
             if c not in s.visits:
                 continue
+            # asynchronous work (structure.py) is in ``busy`` and the waits above, not in the response: response_visits
             client = self.client_trips[c]
-            response[c] = 2 * client_s * client + 2 * hop_s * (s.round_trips[c] - client) + sum(n * (stretched[op] + self.entries[op] * waits[op[0]]) for op, n in s.visits[c].items())
+            response[c] = 2 * client_s * client + 2 * hop_s * (s.round_trips[c] - client) + sum(
+                n * (stretched[op] + self.entries[op] * waits[op[0]]) for op, n in s.response_visits(c).items())
         return response, busy, overshoot
 
     def residuals(self, theta: np.ndarray) -> np.ndarray:

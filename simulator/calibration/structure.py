@@ -64,6 +64,15 @@ class Structure:
     downstream: dict[Operation, tuple[Operation, ...]] = field(default_factory=dict)  #: Operation -> the operations it calls, in order.
     reported: dict[str, Operation] = field(default_factory=dict)  #: Class -> the operation whose CPU its per-request report measures.
     work: dict[Operation, dict[str, float]] = field(default_factory=dict)  #: Operation -> the application's capability operations it performs.
+    asynchronous: frozenset[Operation] = frozenset()
+    """Operations always called fire-and-forget (a broker's consumer, a write-behind pump): their CPU, and that of
+    everything they call, loads their tiers and the host (counted in ``visits``) but is off the response path."""
+    path: dict[str, dict[Operation, int]] = field(default_factory=dict)
+    """Class -> the visits its response waits for (``visits`` without the asynchronous work); empty: all of them."""
+
+    def response_visits(self, request_class: str) -> dict[Operation, int]:
+        """The visits a request of the class waits for: its response time is theirs (asynchronous work excluded)."""
+        return self.path.get(request_class, self.visits[request_class]) if self.asynchronous else self.visits[request_class]
 
     @property
     def classes(self) -> list[str]:
@@ -175,31 +184,47 @@ MAX_CALL_DEPTH = 16  #: A call graph deeper than this is a cycle.
 
 def from_calls(style: str, tiers: dict[str, Tier], calls: dict[str, tuple[Operation, ...]],
                downstream: dict[Operation, tuple[Operation, ...]], *, notes: list[str] | None = None,
-               reported: dict[str, Operation] | None = None, work: dict[Operation, dict[str, float]] | None = None) -> Structure:
+               reported: dict[str, Operation] | None = None, work: dict[Operation, dict[str, float]] | None = None,
+               asynchronous: frozenset[Operation] | set[Operation] = frozenset()) -> Structure:
     """A structure from its call graph: visits and round trips counted by walking it.
 
     Every call is one round trip (two one-way hops), whether a class calls an operation or an
     operation calls another, so a class's round trips are the calls in its expanded graph and its
     visits how often each operation appears there.
+
+    A call to an ``asynchronous`` operation is fire-and-forget: it and everything below it count in
+    ``visits`` (CPU: utilisation, host contention) but not in ``path`` nor in ``round_trips``, which
+    are what the response waits for.
     """
     unknown = sorted({t for ops in [*calls.values(), *downstream.values(), [*downstream]] for t, _ in ops} - set(tiers))
     if unknown:
         raise ValueError(f"calls reach tiers the structure does not have: {', '.join(unknown)}")
 
-    def walk(op: Operation, counts: dict[Operation, int], depth: int) -> int:
+    asynchronous = frozenset(asynchronous)
+    if any(op in asynchronous for ops in calls.values() for op in ops):
+        raise ValueError("a request class cannot call an asynchronous operation directly: its response would wait for nothing")
+
+    def walk(op: Operation, counts: dict[Operation, int], waited: dict[Operation, int], on_path: bool, depth: int) -> int:
+        """Count the visits under ``op``; return the round trips the response waits for."""
         if depth > MAX_CALL_DEPTH:
             raise ValueError(f"the call graph is deeper than {MAX_CALL_DEPTH} at {op[0]}.{op[1]}: a cycle")
+        on_path = on_path and op not in asynchronous
         counts[op] = counts.get(op, 0) + 1
-        return 1 + sum(walk(d, counts, depth + 1) for d in downstream.get(op, ()))
+        if on_path:
+            waited[op] = waited.get(op, 0) + 1
+        below = sum(walk(d, counts, waited, on_path, depth + 1) for d in downstream.get(op, ()))
+        return (1 if on_path else 0) + below
 
     visits: dict[str, dict[Operation, int]] = {}
+    path: dict[str, dict[Operation, int]] = {}
     round_trips: dict[str, int] = {}
     for name, ops in calls.items():
-        visits[name] = {}
-        round_trips[name] = sum(walk(op, visits[name], 0) for op in ops)
+        visits[name], path[name] = {}, {}
+        round_trips[name] = sum(walk(op, visits[name], path[name], True, 0) for op in ops)
     entry = next(iter(calls.values()))[0][0]
     return Structure(style, dict(tiers), visits, round_trips, entry, list(notes or []), None, dict(calls),
-                     {op: tuple(d) for op, d in downstream.items() if d}, dict(reported or {}), dict(work or {}))
+                     {op: tuple(d) for op, d in downstream.items() if d}, dict(reported or {}), dict(work or {}),
+                     asynchronous, path if asynchronous else {})
 
 
 def app_and_database(style: str, classes: dict[str, int], *, app: Tier, database: Tier | None,
@@ -228,6 +253,8 @@ def structure_to_json(structure: Structure) -> dict:
         "downstream": {f"{t}.{o}": [f"{dt}.{do}" for dt, do in ops] for (t, o), ops in structure.downstream.items()},
         "reported": {c: f"{t}.{o}" for c, (t, o) in structure.reported.items()},
         "work": {f"{t}.{o}": dict(w) for (t, o), w in structure.work.items()},
+        "asynchronous": sorted(f"{t}.{o}" for t, o in structure.asynchronous),
+        "path": {c: [{"tier": tier, "operation": op, "count": n} for (tier, op), n in v.items()] for c, v in structure.path.items()},
     }
 
 
@@ -244,4 +271,6 @@ def structure_from_json(data: dict) -> Structure:
                      {c: tuple(op(x) for x in ops) for c, ops in data.get("calls", {}).items()},
                      {op(k): tuple(op(x) for x in ops) for k, ops in data.get("downstream", {}).items()},
                      {c: op(x) for c, x in data.get("reported", {}).items()},
-                     {op(k): {str(n): float(v) for n, v in w.items()} for k, w in data.get("work", {}).items()})
+                     {op(k): {str(n): float(v) for n, v in w.items()} for k, w in data.get("work", {}).items()},
+                     frozenset(op(x) for x in data.get("asynchronous", [])),
+                     {c: {(v["tier"], v["operation"]): int(v["count"]) for v in items} for c, items in data.get("path", {}).items()})

@@ -191,11 +191,114 @@ def microservices(plan: topologies.Topology, mix: dict[str, float]) -> Deployed:
     return Deployed(structure, container_tiers, UPSTREAM_CPU_HEADER)
 
 
+def _broker(plan: topologies.Topology) -> Tier:
+    """Redis: one thread, so one core whatever its CPU limit, and one command at a time."""
+    broker = next(c for c in plan.containers if c.role == "broker")
+    return Tier("broker", 1, 1, 1, broker.cpus)
+
+
+def event_driven(plan: topologies.Topology, mix: dict[str, float]) -> Deployed:
+    """Event-driven: the ``api`` (catalog, carts, orders) and ``worker`` replicas share one
+    database; placing an order is accepted by the api and fulfilled asynchronously by a worker.
+
+    Browse, add to cart and order status are the api's, as in the monolith (1, 4, 1 queries).
+    Placing an order with ``k`` items at the api reads the cart (1) and each product (k), creates
+    the order (3 + k), clears the cart (3), ``XADD``s the event to the Redis stream (one round
+    trip to the broker) and answers: 7 + 2k queries on the response path. A worker of the consumer
+    group reads the event (``XREADGROUP``) and fulfils it off the response path: reserves (2 + 2k),
+    charges (3), confirms (3) and notifies (3), 11 + 2k queries, then ``XACK``s. The broker's CPU
+    per order (the append, the read and the acknowledgement) is one demand ``broker.publish``; the
+    worker's ``fulfil`` and its queries are asynchronous work: CPU on the worker, the broker, the
+    database and the shared host, not in the order's response time.
+    """
+    items = items_per_order(mix)
+    products = round(items)
+    accept_queries = round(7 + 2 * items)
+    fulfil_queries = round(18 + 4 * items) - accept_queries
+    api = [c for c in plan.containers if c.role == "api"]
+    workers = [c for c in plan.containers if c.role == "worker"]
+    tiers = {"api": Tier("api", len(api), 1, APP_CONCURRENCY, api[0].cpus),
+             "broker": _broker(plan),
+             "worker": Tier("worker", len(workers), 1, 1, workers[0].cpus),  # one event at a time per worker
+             "db": _database(plan, len(api) + len(workers))}
+    query: Operation = ("db", "query")
+    publish: Operation = ("broker", "publish")
+    fulfil: Operation = ("worker", "fulfil")
+    simple = {"browse": 1, "add_to_cart": 4, "order_status": 1}
+    downstream = {**{("api", c): (query,) * n for c, n in simple.items()},
+                  ("api", "place_order"): (*(query,) * accept_queries, publish),
+                  publish: (fulfil,),
+                  fulfil: (query,) * fulfil_queries}
+    work = {("api", "browse"): {"catalog.item": 1.0}, ("api", "add_to_cart"): {"cart.add": 1.0},
+            ("api", "order_status"): {"orders.status": 1.0},
+            ("api", "place_order"): {"cart.items": 1.0, "catalog.item": items, "cart.clear": 1.0, "orders.place": 1.0, "orders.record": 1.0},
+            publish: {}, fulfil: {"inventory.reserve": 1.0, "payment.charge": 1.0, "orders.confirm": 1.0, "notification.send": 1.0}}
+    classes = ("browse", "add_to_cart", "place_order", "order_status")
+    structure = from_calls(
+        "event-driven", tiers, {c: (("api", c),) for c in classes}, downstream, work=work, asynchronous={fulfil},
+        notes=[f"placing an order makes {accept_queries} database round trips at the api ({products} products) and one append to the "
+               f"broker, then answers; a worker fulfils it asynchronously with {fulfil_queries} round trips of its own, counted from the reference code",
+               "the workers' fulfilment is asynchronous work: it loads the workers, the broker, the database and the host, not the response time",
+               "the broker's CPU per order (append, read by the consumer group, acknowledgement) is one demand",
+               "the api and every worker are one asyncio thread per replica: one core in the model; a worker fulfils one event at a time",
+               "Redis is one thread: one core and one command at a time"],
+    )
+    container_tiers = {c.name: ("db" if c.role == "postgres" else "api" if c.role in ("api", "gateway") else c.role) for c in plan.containers}
+    return Deployed(structure, container_tiers, CPU_HEADER if plan.entry.role == "api" else UPSTREAM_CPU_HEADER)
+
+
+def space_based(plan: topologies.Topology, mix: dict[str, float]) -> Deployed:
+    """Space-based: processing ``unit`` replicas serve every request from an in-memory replica of
+    the data (no database on the response path); every committed write is published to the Redis
+    stream, and the ``pump`` writes it to PostgreSQL off the response path.
+
+    A request is one operation at the unit. Each committed transaction is one change: add to cart
+    1, placing an order 6 (create the order, clear the cart, reserve, charge, confirm, notify),
+    browse and order status none. A change is asynchronous work all the way: the request hands it
+    to the broker (``broker.change``: the unit's publisher task ``XADD``s it, Redis stores it and
+    serves it to the pump and to the units' replicators), which gives the unit its off-path CPU
+    per change (``unit.change``: serialising and publishing it, reading it back from the stream)
+    and the pump its write (``pump.write``, one ``db.query`` per change: the pump batches up to 500
+    changes per transaction, so BEGIN and COMMIT are shared). The unit's per-change CPU is called
+    from the broker, not from the request, so that the changes of one order reach the unit one
+    after another (as from the one publisher task), not as a burst.
+    """
+    units = [c for c in plan.containers if c.role == "unit"]
+    pump = next(c for c in plan.containers if c.role == "pump")
+    tiers = {"unit": Tier("unit", len(units), 1, APP_CONCURRENCY, units[0].cpus),
+             "broker": _broker(plan),
+             "pump": Tier("pump", 1, 1, 1, pump.cpus),
+             "db": Tier("db", 1, _database(plan, 1).cores, 1, _database(plan, 1).cpu_limit)}  # the pump's one transaction at a time
+    publish: Operation = ("unit", "change")
+    change: Operation = ("broker", "change")
+    write: Operation = ("pump", "write")
+    query: Operation = ("db", "query")
+    changes = {"browse": 0, "add_to_cart": 1, "place_order": 6, "order_status": 0}
+    downstream = {**{("unit", c): (change,) * n for c, n in changes.items()}, change: (publish, write), write: (query,)}
+    items = items_per_order(mix)
+    work = {("unit", "browse"): {"catalog.item": 1.0}, ("unit", "add_to_cart"): {"cart.add": 1.0},
+            ("unit", "order_status"): {"orders.status": 1.0}, publish: {}, change: {}, write: {},
+            ("unit", "place_order"): {"cart.items": 1.0, "catalog.item": items, "cart.clear": 1.0, **{w: 1.0 for w in PLACE_ORDER_OWN}}}
+    structure = from_calls(
+        "space-based", tiers, {c: (("unit", c),) for c in changes}, downstream, work=work, asynchronous={change, publish, write},
+        notes=["every request is served by a processing unit from its in-memory replica: no database round trip on the response path",
+               f"committed changes per class (one per transaction, counted from the reference code): {changes}",
+               ("publishing a change and reading it back (unit), storing and serving it (broker), and writing it behind (pump, database) "
+                "are asynchronous work: they load those tiers and the host, not the response time"),
+               "the pump writes one batch at a time, one database round trip per change (batch BEGIN/COMMIT shared)",
+               "every unit and the pump are one asyncio thread: one core in the model; Redis is one thread: one core"],
+    )
+    container_tiers = {c.name: ("db" if c.role == "postgres" else "unit" if c.role in ("unit", "gateway") else c.role) for c in plan.containers}
+    return Deployed(structure, container_tiers, CPU_HEADER if plan.entry.role == "unit" else UPSTREAM_CPU_HEADER)
+
+
 STRUCTURES: dict[str, Callable[[topologies.Topology, dict[str, float]], Deployed]] = {
     "monolith": monolith,
     "microkernel": microkernel,
     "service-based": service_based,
     "microservices": microservices,
+    "event-driven": event_driven,
+    "space-based": space_based,
 }  #: Style -> the builder of its calibration structure.
 
 

@@ -52,17 +52,18 @@ def _ms(seconds: float) -> str:
 
 
 def segments(mean_s: float, cv: float, calls: list[str]) -> tuple[str, list[str]]:
-    """An interleaved operation's demand as ``len(calls) + 1`` equal segments around its calls.
+    """An interleaved operation's demand as equal segments around its calls: one, and one per awaited call.
 
     The first segment is the ``service_time``; each call is followed by a ``work`` step, so the
     operation takes a core again after every answer, as an asyncio service does. Each segment's
     CV is ``cv·sqrt(n)``, so the sum of the ``n`` keeps the fitted CV.
     """
-    n = len(calls) + 1
+    awaited = [call for call in calls if "mode: async" not in call]  # a fire-and-forget call is not waited for
+    n = len(awaited) + 1
     piece = distribution(mean_s / n, cv * n**0.5)
     steps: list[str] = []
     for call in calls:
-        steps += [call, f"{{work: {piece}}}"]
+        steps += [call] if call not in awaited else [call, f"{{work: {piece}}}"]
     return piece, steps
 
 
@@ -122,16 +123,17 @@ def render(structure: Structure, parameters: ModelParameters, settings: Scenario
             demand = parameters.demands[(tier_name, op)]
             cv = parameters.cv.get((tier_name, op), Fitted(1.0, None, "assumed exponential (no per-request reports)", unit="ratio"))
             lines.append(f"      {op}:")
-            made = [f"{t}.{o}" for t, o in downstream.get((tier_name, op), ())]
+            made = [f"{{call: {t}.{o}, mode: async}}" if (t, o) in structure.asynchronous else f"{t}.{o}"  # fire-and-forget (structure.py)
+                    for t, o in downstream.get((tier_name, op), ())]
             if made and parameters.interleaved:
                 first, steps = segments(demand.value, cv.value, made)
-                lines.append(f"        service_time: {first}  # 1 of {len(made) + 1} equal segments: the core is given up at each call (asyncio)")
+                lines.append(f"        service_time: {first}  # the first of equal segments: the core is given up at each awaited call (asyncio)")
             else:
                 lines.append(f"        service_time: {distribution(demand.value, cv.value)}")
             lines.append(f"        # mean: {_comment('', demand).strip()}")
             lines.append(f"        # cv: {_comment('', cv).strip()}")
             if made and parameters.interleaved:
-                lines.append(f"        calls: [{', '.join(steps)}]  # {len(made)} round trip(s), from the structure, each followed by a segment")
+                lines.append(f"        calls: [{', '.join(steps)}]  # {len(made)} round trip(s), from the structure, each answer followed by a segment")
             elif made:
                 lines.append(f"        calls: [{', '.join(made)}]  # {len(made)} round trip(s), from the structure")
     if structure.host is not None:
