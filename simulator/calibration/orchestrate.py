@@ -68,6 +68,16 @@ def shop_mix() -> dict[str, float]:
     return dict(load_scenario(SHOP_SCENARIO).base.workload.mix or {})
 
 
+def ramp_step_outcome(offered_per_s: float, completed_per_s: float, mean_s: float, window_s: float) -> str:
+    """``failed`` when nothing was answered (0% completed: no saturation figure), ``past`` when the
+    step is beyond saturation (:func:`fell_short` or latency over ``RAMP_LATENCY_LIMIT_S``), else ``below``."""
+    if not completed_per_s or completed_per_s <= 0:
+        return "failed"
+    if fell_short(offered_per_s, completed_per_s, window_s) or mean_s > RAMP_LATENCY_LIMIT_S:
+        return "past"
+    return "below"
+
+
 def fell_short(offered_per_s: float, completed_per_s: float, window_s: float) -> bool:
     """Whether a ramp step completed less than 90% of the offered load by more than Poisson noise.
 
@@ -235,10 +245,16 @@ class Loop:
             overall = next(iter(summary["variants"].values()))["overall"]
             throughput = overall["throughput_per_s"]["mean"] or 0.0
             mean = (overall.get("latency_mean_s") or {}).get("mean") or 0.0
+            outcome = ramp_step_outcome(rate, throughput, mean, run.duration_s - run.warmup_s)
+            if outcome == "failed":  # nothing answered: a failure of the step, not a saturation figure
+                run.status, run.error = "failed", "0% completed: no request was answered"
+                steps.append({"target_per_s": rate, "throughput_per_s": None, "failed": run.error})
+                self.log(f"ramp: step at {rate:.0f}/s FAILED: 0% completed (no request answered); not a saturation figure")
+                break
             steps.append({"target_per_s": rate, "throughput_per_s": throughput, "latency_mean_s": mean})
             best = max(best, throughput)
             self.log(f"ramp: {rate:.0f}/s offered, {throughput:.1f}/s completed, mean {mean * 1e3:.1f} ms")
-            if fell_short(rate, throughput, run.duration_s - run.warmup_s) or mean > RAMP_LATENCY_LIMIT_S:
+            if outcome == "past":
                 break
             rate = self.next_ramp_rate(rate)
         self.manifest.saturation = {"measured_per_s": best, "method": f"ramp of {self.ramp_step_s:g} s steps, {self.ramp_method}", "steps": steps}
