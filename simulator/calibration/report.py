@@ -24,8 +24,9 @@ MODEL_GAPS = [
     "interference are not modelled, and a load generator whose CPU was not measured is left out.",
     "One demand per database round trip: reads, writes, BEGIN and COMMIT cost the same in the model.",
     "The database demand's shape is assumed exponential (no per-query CPU reports).",
-    "First-come first-served cores at every tier; an asyncio service interleaves requests at each await instead.",
-    "No generator-side effects: the load generator's own latency is part of the per-hop cost.",
+    "First-come first-served cores at every tier, taken again after each awaited call (asyncio's resumptions); "
+    "the event loop's own ordering of ready callbacks is not modelled.",
+    "The load generator's own latency is one constant cost per client round trip (network.client_latency), not a distribution.",
 ]
 
 NAMES = {"throughput_per_s": "throughput/s", "latency_mean_s": "mean", "latency_p50_s": "p50",
