@@ -28,7 +28,7 @@ def _fractions(option: str, text: str) -> list[float]:
 
 
 def calibrate(
-    style: Annotated[Optional[str], typer.Argument(metavar="STYLE", help="Deploy this style, measure it and calibrate (monolith, microkernel, service-based).")] = None,
+    style: Annotated[Optional[str], typer.Argument(metavar="STYLE", help="Deploy this style, measure it and calibrate (any of the six deployable styles, e.g. monolith).")] = None,
     scenario: Annotated[Optional[Path], typer.Option("--scenario", metavar="FILE", help="Calibrate your own scenario (services + http: classes) against --host.")] = None,
     host: Annotated[Optional[str], typer.Option("--host", metavar="URL", help="Your running deployment (with --scenario); loopback only unless --allow-remote.")] = None,
     cpu_source: Annotated[str, typer.Option("--cpu-source", metavar="SRC", help="With --scenario: cgroup:PATH (cgroup v2 cpu.stat), header:NAME (per-request CPU ms) or none.")] = "none",
