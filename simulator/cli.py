@@ -11,11 +11,6 @@ imports run is one line and exit 130 either way.
 
 from __future__ import annotations
 
-if __name__ == "__main__":  # python3 -m simulator.cli: before the imports below, which take a few tenths of a second
-    from simulator.entry import main as _entry_main
-
-    _entry_main()  # imports this file again as simulator.cli, runs the command and exits
-
 import functools
 import json
 import os
@@ -450,3 +445,6 @@ def main() -> None:
         print("interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)
 
+
+if __name__ == "__main__":  # python3 -m simulator.cli; the `archsim` command goes through simulator.entry
+    main()

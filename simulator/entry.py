@@ -4,14 +4,13 @@ Importing the command line (Typer, Click, Rich, and what they import) takes a fe
 second, before :func:`simulator.cli.main` can catch anything; a Ctrl-C meanwhile would show
 Python's ``KeyboardInterrupt`` traceback. This module imports nothing but :mod:`sys` and imports
 the command line inside the ``try`` that turns Ctrl-C into ``interrupted`` and exit code 130, as
-the command line itself does once it runs. ``python3 -m simulator.cli`` comes here first too (see
-the top of :mod:`simulator.cli`).
+the command line itself does once it runs. ``python3 -m simulator.cli`` does not come here (that
+would be an import cycle): a Ctrl-C while it imports is Python's.
 
 What remains is before this module runs: Python's own start-up (until it installs its SIGINT
 handler a Ctrl-C ends the process silently; then, while it imports ``site``, a Ctrl-C can still
 show a traceback); the package ``simulator`` itself imports nothing. That window was not
-measured. Under ``python3 -m simulator.cli`` the line is printed, but at some moments Python then
-ends the process by SIGINT (-2) instead of exiting 130: a known gap (tests/test_entry_interrupts.py).
+measured.
 """
 
 import sys

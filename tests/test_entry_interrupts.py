@@ -53,10 +53,11 @@ def catches_sigint(pid: int) -> bool:
     return bool(caught & (1 << (signal.SIGINT - 1)))
 
 
-#: Known gap: under ``python3 -m`` the one line is printed, but at some moments Python then ends
-#: the process by SIGINT (return code -2, which a shell reports as 130) instead of exiting 130.
+#: Known gap: ``python3 -m simulator.cli`` imports the command line before any handler of archsim's
+#: runs (routing it through ``simulator.entry`` made an import cycle), so a Ctrl-C in its first
+#: tenths of a second can show Python's traceback; the ``archsim`` command has no such gap.
 PYTHON_M = pytest.param("python3 -m simulator.cli", marks=pytest.mark.xfail(
-    reason="python3 -m: the one line, then at some moments Python ends the process by SIGINT (-2); cause not found yet", strict=False))
+    reason="python3 -m simulator.cli: a Ctrl-C while it imports the command line is Python's, not archsim's", strict=False))
 
 
 @pytest.mark.parametrize("how", ["archsim", PYTHON_M])
