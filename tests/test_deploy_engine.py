@@ -2,12 +2,17 @@
 
 import pytest
 
+from loadtest_targets import free_port
+
 from simulator.deploy import engine as engines
 from simulator.deploy.engine import Engine
 from simulator.errors import EnvironmentProblem
 
 
-def run_argv(name: str, publish: str | None = "127.0.0.1:18080:8080") -> list[str]:
+PUBLISH = f"127.0.0.1:{free_port()}:8080"  #: A host port free when the tests start (the command is only built here, never run).
+
+
+def run_argv(name: str, publish: str | None = PUBLISH) -> list[str]:
     return Engine(name).run_argv(
         name="archsim-monolith-monolith-1", image="localhost/archsim-app:latest",
         labels={"archsim.project": "archsim", "archsim.style": "monolith"}, network="archsim-monolith",
@@ -23,7 +28,7 @@ def test_every_container_is_hardened_labelled_and_published_on_loopback_only(nam
     assert argv[:2] == [name, "run"]
     for flag in ("--read-only", "--cap-drop ALL", "--security-opt no-new-privileges", "--memory 192m", "--cpus 1",
                  "--pids-limit 256", "--tmpfs /tmp:rw,size=16m,mode=1777", "--label archsim.project=archsim",
-                 "--label archsim.style=monolith", "--publish 127.0.0.1:18080:8080", "--network archsim-monolith"):
+                 "--label archsim.style=monolith", f"--publish {PUBLISH}", "--network archsim-monolith"):
         assert flag in text
     assert argv[-2:] == ["localhost/archsim-app:latest", "monolith"]
 
