@@ -212,24 +212,17 @@ def _cross_checks(calibration: Calibration) -> list[CrossCheck]:
                 for op, fitted in regression.demands.items():
                     checks.append(CrossCheck(f"{tier}.{op}: demand", calibration.parameters.demands[(tier, op)], fitted))
         reported = [(op, shape) for op, shape in calibration.shapes.items() if op[0] == tier]
-        if tier in calibration.report_scales:
-            # the model is the reports scaled to the regression (equal to it by construction): the
-            # response-time estimator, fitted freely from the latencies, is the independent check
+        scaled = tier in calibration.report_scales
+        if scaled or (reported and all(calibration.parameters.demands[op] is shape.mean_s for op, shape in reported)):
+            # the reports (as they are, or scaled to the regression and so equal to it by
+            # construction) are the model: the response-time estimator, fitted freely from the
+            # latencies, is the independent check
             total = calibration.per_request_demand(tier, {op: f.value for op, f in estimator.items()})
             errors = [share * n * estimator[op].std_error for c, share in calibration.mix.items()
                       for op, n in s.visits.get(c, {}).items() if op[0] == tier]
             checks.append(CrossCheck(f"{tier}: CPU per request (mix-weighted)", primary,
                                      Fitted(total, math.sqrt(sum(e**2 for e in errors)), estimator[reported[0][0]].source)))
             checks += [CrossCheck(f"{op[0]}.{op[1]}: demand", calibration.parameters.demands[op], estimator[op]) for op in s.operations(tier)]
-            continue
-        if reported and all(calibration.parameters.demands[op] is shape.mean_s for op, shape in reported):
-            # the reports are the model: the response-time estimator, fitted freely, is the cross-check
-            total = calibration.per_request_demand(tier, {op: f.value for op, f in estimator.items()})
-            errors = [share * n * estimator[op].std_error for c, share in calibration.mix.items()
-                      for op, n in s.visits.get(c, {}).items() if op[0] == tier]
-            checks.append(CrossCheck(f"{tier}: CPU per request (mix-weighted)", primary,
-                                     Fitted(total, math.sqrt(sum(e**2 for e in errors)), estimator[reported[0][0]].source)))
-            checks += [CrossCheck(f"{op[0]}.{op[1]}: demand", shape.mean_s, estimator[op]) for op, shape in reported]
             continue
         if reported and len(reported) == len(s.operations(tier)):
             value = sum(share * n * calibration.shapes[op].mean_s.value for c, share in calibration.mix.items()
