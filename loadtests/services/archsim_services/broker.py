@@ -8,6 +8,11 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+#: Errors of a broker still starting or not yet resolvable by name. redis-py's ``TimeoutError``
+#: ("Timeout connecting to server", seen in CI on a loaded host) is not a ``ConnectionError``.
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 async def connect(url: str, timeout_s: float = 90.0) -> redis.Redis:
@@ -18,7 +23,7 @@ async def connect(url: str, timeout_s: float = 90.0) -> redis.Redis:
         try:
             await client.ping()
             return client
-        except (RedisConnectionError, OSError):
+        except UNREACHABLE:
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.5)

@@ -5,7 +5,9 @@ Seen in the container tests and in CI on a loaded host: a service started beside
 the network's DNS (aardvark-dns) while it was still registering the containers, and exited, so the
 deployment never became ready. Connecting to the database already retried; the steps after it
 (schema creation under an advisory lock opens new pool connections, the broker's consumer groups)
-did not. :func:`retrying` runs such a step again until ``timeout_s``.
+did not. :func:`retrying` runs such a step again until ``timeout_s``. Later in CI the event-driven
+API's first broker ``PING`` ended in redis-py's ``TimeoutError`` on a loaded host, which is not a
+``ConnectionError``: both count as unreachable (:data:`.broker.UNREACHABLE`).
 """
 
 from __future__ import annotations
@@ -15,15 +17,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-
+from .broker import UNREACHABLE
 from .database import PostgresDatabase
 from .domain import install
 
 log = logging.getLogger("archsim.startup")
 
 T = TypeVar("T")
-TRANSIENT = (OSError, RedisConnectionError)  #: Errors a start-up step meets while the network's names are not all resolvable yet.
+TRANSIENT = UNREACHABLE  #: Errors a start-up step meets while the network's names are not all resolvable yet.
 
 
 async def retrying(step: Callable[[], Awaitable[T]], what: str, timeout_s: float = 90.0) -> T:
