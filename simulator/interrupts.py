@@ -1,0 +1,38 @@
+"""Ctrl-C is never lost: an interrupt Python would drop is delivered again.
+
+Python's SIGINT handler raises ``KeyboardInterrupt`` wherever the main thread happens to be. When
+that is a weakref callback or a ``__del__`` (the import system runs such a callback for every
+module lock it drops), Python cannot raise it there: it prints ``Exception ignored in: ...`` with a
+traceback and goes on, so the Ctrl-C is gone and the command runs to its end with exit 0. Seen in
+CI: ``archsim run`` interrupted 0.08 s after start-up, while it imported its command line.
+
+While the command line imports, :mod:`simulator.entry` only records a Ctrl-C. Once
+:func:`simulator.cli.main` runs, :func:`redeliver_lost_interrupts` installs a
+:data:`sys.unraisablehook` that, for a dropped ``KeyboardInterrupt``, prints nothing and sends
+SIGINT to the main thread again 10 ms later, when it is back in ordinary code; every other
+unraisable error is reported as Python reports it. (:mod:`threading` is imported here, up front:
+the hook must not import anything inside the import system.)
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+REDELIVERY_DELAY_S = 0.01  #: Long enough for the main thread to leave the callback that dropped the interrupt.
+
+
+def redeliver_lost_interrupts() -> None:
+    """Install the hook that turns a dropped ``KeyboardInterrupt`` into a new SIGINT (idempotent)."""
+    sys.unraisablehook = _redeliver
+
+
+def _redeliver(unraisable) -> None:
+    if unraisable.exc_type is not KeyboardInterrupt:
+        sys.__unraisablehook__(unraisable)
+        return
+    main = threading.main_thread().ident
+    timer = threading.Timer(REDELIVERY_DELAY_S, signal.pthread_kill, args=(main, signal.SIGINT))
+    timer.daemon = True
+    timer.start()
