@@ -217,6 +217,10 @@ def _ctrl_c_says_interrupted(command):
             return command(*args, **kwargs)
         except KeyboardInterrupt:
             raise _interrupted("interrupted") from None
+        except Exception as error:
+            if interrupts.caused_by_interrupt(error):
+                raise _interrupted("interrupted") from None
+            raise
 
     return wrapped
 
@@ -299,6 +303,10 @@ def run(
             summary = run_scenario(loaded, run_dir, jobs=n_jobs, dask=dask, progress=on_progress, only=variant,
                                    resume=resume is not None, options=options,
                                    overrides=command_line_overrides(set_, seed, replications))
+        except Exception as error:
+            if not interrupts.caused_by_interrupt(error):
+                raise
+            raise _interrupted(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}") from None
         except KeyboardInterrupt:
             raise _interrupted(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}") from None
     tasks = summary["run"].get("tasks") or {}
@@ -442,6 +450,11 @@ def main() -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:
+        if not interrupts.caused_by_interrupt(exc):  # e.g. wrapped by __set_name__ (see interrupts.py)
+            raise
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
     # Without standalone mode Click returns a typer.Exit's code instead of exiting; a Ctrl-C while
     # Typer parses the options is such an exit 130, without a word.
     if code == 130 and not _said_interrupted:

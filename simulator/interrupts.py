@@ -1,4 +1,4 @@
-"""Ctrl-C is never lost: an interrupt Python would drop is delivered again.
+"""Ctrl-C is never lost: an interrupt Python would drop is delivered again, one it wraps is recognised.
 
 Python's SIGINT handler raises ``KeyboardInterrupt`` wherever the main thread happens to be. When
 that is a weakref callback or a ``__del__`` (the import system runs such a callback for every
@@ -19,6 +19,23 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` is a Ctrl-C in disguise: a ``KeyboardInterrupt`` among its causes or contexts.
+
+    Python wraps what a class body's ``__set_name__`` raises in ``RuntimeError("Error calling
+    __set_name__ ...")``; seen in CI: a Ctrl-C 0.3 s after start-up landed in pydantic's classes,
+    imported on first use, and ended ``archsim run`` with a traceback and exit 1.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
 
 REDELIVERY_DELAY_S = 0.01  #: Long enough for the main thread to leave the callback that dropped the interrupt.
 

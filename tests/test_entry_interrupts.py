@@ -158,3 +158,42 @@ def test_a_ctrl_c_python_drops_in_a_callback_is_delivered_again(hook):
         return
     assert done.stdout.startswith("interrupted after ") and done.stderr == "", done.stderr
     assert float(done.stdout.split()[2]) < 1.0
+
+
+WRAPPED_BY_SET_NAME = """
+import sys
+from simulator import cli
+
+@cli.app.command("explode")
+def explode() -> None:
+    class Descriptor:
+        def __set_name__(self, owner, name):
+            raise KeyboardInterrupt  # a Ctrl-C while a class body runs, as in a module imported on first use
+
+    class Owner:
+        field = Descriptor()
+
+sys.argv = ["archsim", "explode"]
+cli.main()
+"""
+
+
+def test_a_ctrl_c_python_wraps_in_another_error_still_exits_130_with_one_line():
+    """Python 3.11 wraps what ``__set_name__`` raises in ``RuntimeError`` (seen in CI: a Ctrl-C in
+    pydantic's classes, imported on first use, ended ``archsim run`` with a traceback and exit 1)."""
+    done = subprocess.run([sys.executable, "-c", WRAPPED_BY_SET_NAME], env=ENV, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr.strip()) == (130, "interrupted"), done.stderr
+
+
+def test_an_error_that_is_not_an_interrupt_is_not_taken_for_one():
+    from simulator.interrupts import caused_by_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise RuntimeError("Error calling __set_name__") from interrupt
+    except RuntimeError as wrapped:
+        assert caused_by_interrupt(wrapped)
+    assert not caused_by_interrupt(RuntimeError("a bug"))
+    assert not caused_by_interrupt(ValueError("bad value"))
