@@ -217,6 +217,8 @@ def _ctrl_c_says_interrupted(command):
             return command(*args, **kwargs)
         except KeyboardInterrupt:
             raise _interrupted("interrupted") from None
+        except (typer.Exit, typer.Abort):  # archsim's own exits, "interrupted" included: already said
+            raise
         except Exception as error:
             if interrupts.caused_by_interrupt(error):
                 raise _interrupted("interrupted") from None

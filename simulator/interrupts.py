@@ -33,7 +33,8 @@ def caused_by_interrupt(error: BaseException) -> bool:
         if isinstance(current, KeyboardInterrupt):
             return True
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        # ``raise X from None`` (archsim's own "interrupted" exit) says its context is not its cause
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
     return False
 
 

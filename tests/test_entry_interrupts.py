@@ -197,3 +197,17 @@ def test_an_error_that_is_not_an_interrupt_is_not_taken_for_one():
         assert caused_by_interrupt(wrapped)
     assert not caused_by_interrupt(RuntimeError("a bug"))
     assert not caused_by_interrupt(ValueError("bad value"))
+
+
+def test_archsims_own_interrupted_exit_is_not_taken_for_a_second_interrupt():
+    """``raise typer.Exit(130) from None`` inside ``except KeyboardInterrupt`` keeps the interrupt
+    as its (suppressed) context: it must not be reported a second time."""
+    from simulator.interrupts import caused_by_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("exit 130") from None
+    except RuntimeError as said:
+        assert not caused_by_interrupt(said)
