@@ -27,7 +27,8 @@ def predicted_vs_measured(validation: Validation, out_dir: Path, caption: str) -
     for lv in levels:
         if lv.hold_out:
             left.axvline(lv.rate_per_s, color="0.5", lw=1, ls=":")
-            left.text(lv.rate_per_s, left.get_ylim()[1] * 0.98, " hold-out", va="top", fontsize=10, color="0.4")
+            # at the foot of the line, in axes height: the legend takes the top left corner
+            left.text(lv.rate_per_s, 0.02, " hold-out", transform=left.get_xaxis_transform(), va="bottom", fontsize=10, color="0.4")
     left.set_title("Latency: measured vs predicted")
     left.set_xlabel("offered load (requests/s)")
     left.set_ylabel(f"latency ({unit})")
