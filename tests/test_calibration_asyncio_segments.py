@@ -12,7 +12,7 @@ The calibration, told that the measurements came from containers (``interleaved`
 ``scale_reports``), must recover every demand within 5%, the framework's scale (1.25) within 5%,
 and the client's cost and the hop between tiers within three standard errors, the client's known
 to 15%: both costs, and the database's demand, grow with the same round trips, and only the
-database's CPU counter tells the demand apart (measured: 1.11 ms ± 0.11 ms for the true 1 ms).
+database's CPU counter tells the demand apart, which is why the database's demand is taken from it.
 Runs: 20%, 50%, 80% of saturation, two seeds each, 60 s.
 """
 
@@ -78,7 +78,18 @@ def test_the_reports_are_scaled_by_the_framework_share_the_cpu_counter_shows(cal
     assert scale.std_error < 0.02 * scale.value
     for op in (("app", "light"), ("app", "heavy")):
         assert "scaled to the container's CPU per request" in calibration.parameters.demands[op].source
-    assert "db" not in calibration.report_scales  # no reports: the database's demand is fitted
+    assert "db" not in calibration.report_scales  # no reports: the database's demand comes from its CPU counter
+
+
+def test_the_database_demand_is_its_containers_cpu_per_query(calibration):
+    """No reports for the database: its demand is the service demand law on its CPU counter (the
+    regression's CPU per visit), not left to the latencies; the free fit is its cross-check."""
+    fitted = calibration.parameters.demands[("db", "query")]
+    assert "service demand law" in fitted.source
+    assert fitted.value == pytest.approx(DEMANDS[("db", "query")], rel=0.02), fitted.describe()
+    assert calibration.utilisation_tiers == {"db"}
+    check = next(c for c in calibration.cross_checks if c.quantity == "db.query: demand")
+    assert check.other is calibration.response_time.demands[("db", "query")]
 
 
 def test_the_client_cost_is_told_apart_from_the_hop_between_tiers(calibration):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,18 @@ def test_the_monolith_s_place_order_is_split_into_capability_operations_and_rebu
     # the gateway performs no capability operation and the monolith has none: no demand to carry, and it is said
     assert carried.parameters.demands[("gateway", "proxy")].value == 0.0
     assert carried.notes == ["gateway.proxy has no counterpart in monolith (it performs no capability operation): its CPU is taken as 0"]
+
+
+def test_a_source_written_as_asyncio_segments_is_read_as_its_whole_demand(monolith_file, tmp_path):
+    """A calibration of the reference services writes each demand as k + 1 segments (service_time
+    and a ``work`` step after every awaited call): the source's demand is their sum, its CV theirs."""
+    interleaved = replace(parameters("monolith"), interleaved=True)
+    segmented = write(tmp_path / "segmented.yaml", render(structure("monolith"), interleaved, ScenarioSettings("calibrated-monolith", 100.0, MIX)))
+    assert "{work:" in segmented.read_text()
+    whole, split = read_source(monolith_file), read_source(segmented)
+    for op, demand in whole.demands.items():
+        assert split.demands[op] == pytest.approx(demand, rel=1e-5), op  # each segment written to 6 figures
+        assert split.cv[op] == pytest.approx(whole.cv[op], rel=1e-3), op
 
 
 def test_a_service_based_deployment_with_the_monolith_s_capability_demands_is_predicted_within_every_target(monolith_file, tmp_path):

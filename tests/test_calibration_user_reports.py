@@ -57,7 +57,7 @@ def test_each_demand_is_its_reports_mean_within_5_percent(calibration):
 
 def test_the_hop_cost_is_fitted_around_the_reported_demands(calibration):
     assert calibration.parameters.hop_s.value == pytest.approx(HOP_S, abs=0.1e-3)
-    assert "held at the per-request CPU reports" in calibration.parameters.hop_s.source
+    assert "held at their measured CPU" in calibration.parameters.hop_s.source
 
 
 def test_the_response_time_estimator_fitted_freely_is_the_cross_check(calibration):

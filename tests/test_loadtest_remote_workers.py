@@ -127,6 +127,8 @@ def test_two_remote_workers_merge_into_one_summary_shaped_like_workers_2(tmp_pat
     per_worker = [json.loads((tmp_path / "remote" / "locust" / "records" / r).read_text()) for r in records]
     assert all(r["pacing"]["arrivals"] == pytest.approx(1600, rel=0.01) for r in per_worker)  # rate / 2 each
     assert sum(r["pacing"]["arrivals"] for r in per_worker) == block["extras"]["pacing"]["arrivals"]["mean"]
+    # each worker watched its own CPU every 0.5 s over the 8 s: its busiest share is their 90th percentile, as locally
+    assert all(r["cpu"]["intervals"] >= 12 and 0 < r["cpu"]["busiest_share"] < 1.5 for r in per_worker), [r["cpu"] for r in per_worker]
     for summary in (remote, here):  # a warning only when a shared machine made the generator late (--allow-late)
         summary["checks"]["generator"].pop("warning", None)
     assert shape(remote) == shape(here)

@@ -108,6 +108,23 @@ def _apply_plan(environment) -> None:
             user_class.wait_time = _think
 
 
+CPU_INTERVAL_S = 0.5  #: As the local generator's watch (simulator/loadtest/generator.py).
+
+
+def _watch_own_cpu(environment) -> None:
+    """A worker on another machine: this process's share of one core in every interval, so that its
+    record carries the 90th percentile (a single-threaded Locust process near 100% sends late), as
+    the local watch gives for the processes it can see."""
+    shares = environment.archsim_cpu_shares = []
+    last = (time.monotonic(), time.process_time())
+    while True:
+        gevent.sleep(CPU_INTERVAL_S)
+        now = (time.monotonic(), time.process_time())
+        if now[0] > last[0]:
+            shares.append((now[1] - last[1]) / (now[0] - last[0]))
+        last = now
+
+
 def _install_recorder(environment, record_dir: Path | None) -> None:
     recorder = Recorder(PLAN.interval_s, PLAN.warmup_s, PLAN.duration_s, list(PLAN.mix))
     state = {"dropped_counted": False}
@@ -140,9 +157,11 @@ def _install_recorder(environment, record_dir: Path | None) -> None:
         cpu_from = getattr(environment, "archsim_cpu_from", None)  # (monotonic, process CPU) when the test began
         wall = time.monotonic() - cpu_from[0] if cpu_from else 0.0
         share = (time.process_time() - cpu_from[1]) / wall if wall > 0 else 0.0
+        intervals = sorted(getattr(environment, "archsim_cpu_shares", []))
+        busiest = intervals[int(0.9 * (len(intervals) - 1))] if intervals else share  # as the local CpuWatch: the 90th percentile
         data = recorder.result(elapsed, {
             "locust_version": locust.__version__, "pid": os.getpid(),
-            "cpu": {"mean_cores": share, "busiest_share": share, "wall_s": wall},
+            "cpu": {"mean_cores": share, "busiest_share": busiest, "wall_s": wall, "intervals": len(intervals)},
             "pacing": pacing.as_dict() if PLAN.model == "open" else None,
         })
         if record_dir is not None:
@@ -207,6 +226,8 @@ if PLAN is not None:
                 continue
             environment.archsim_ready_mono = time.monotonic()
             environment.archsim_cpu_from = (environment.archsim_ready_mono, time.process_time())
+            if PLAN.remote and not isinstance(environment.runner, MasterRunner):
+                gevent.spawn(_watch_own_cpu, environment)
             if PLAN.model == "open":  # closed users start as they spawn: their clock runs from test_start
                 environment.archsim_origin_mono = environment.archsim_ready_mono
                 environment.archsim_origin_wall = time.time()

@@ -27,7 +27,10 @@ def predicted_vs_measured(validation: Validation, out_dir: Path, caption: str) -
     for lv in levels:
         if lv.hold_out:
             left.axvline(lv.rate_per_s, color="0.5", lw=1, ls=":")
-            left.text(lv.rate_per_s, left.get_ylim()[1] * 0.98, " hold-out", va="top", fontsize=10, color="0.4")
+            # along the line, halfway up (axes height) on a white ground: the legend takes the top
+            # left corner and the curves cross the foot
+            left.text(lv.rate_per_s, 0.5, "hold-out", transform=left.get_xaxis_transform(), rotation=90, ha="right", va="center",
+                      fontsize=10, color="0.4", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
     left.set_title("Latency: measured vs predicted")
     left.set_xlabel("offered load (requests/s)")
     left.set_ylabel(f"latency ({unit})")

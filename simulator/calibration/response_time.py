@@ -223,7 +223,7 @@ def fit_response_time(structure: Structure, observations: list[Observation],
     fitted = {op: (fixed or {})[op] if op in model.fixed else Fitted(value, float(errors[position[op]]), source)
               for op, value in demands.items()}
     if model.fixed:
-        source += f", demands of {', '.join(f'{t}.{o}' for t, o in model.fixed)} held at the per-request CPU reports"
+        source += f", demands of {', '.join(f'{t}.{o}' for t, o in model.fixed)} held at their measured CPU (per-request reports, container counters)"
     if model.separate_client:
         hop = Fitted(hop_s, float(errors[model.n_demands]), source + " (latency the demands leave unexplained, per hop between tiers)")
         client = Fitted(client_s, float(errors[model.n_demands + 1]), source + " (latency the demands leave unexplained, per client round trip: "
