@@ -220,7 +220,7 @@ def _ctrl_c_says_interrupted(command):
         except (typer.Exit, typer.Abort):  # archsim's own exits, "interrupted" included: already said
             raise
         except Exception as error:
-            if interrupts.caused_by_interrupt(error):
+            if interrupts.caused_by_interrupt(error) or interrupts.received():
                 raise _interrupted("interrupted") from None
             raise
 
@@ -306,7 +306,7 @@ def run(
                                    resume=resume is not None, options=options,
                                    overrides=command_line_overrides(set_, seed, replications))
         except Exception as error:
-            if not interrupts.caused_by_interrupt(error):
+            if not (interrupts.caused_by_interrupt(error) or interrupts.received()):
                 raise
             raise _interrupted(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}") from None
         except KeyboardInterrupt:
@@ -432,7 +432,7 @@ def _plain_help_flag(command) -> None:
 
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line and exit code 2."""
-    interrupts.redeliver_lost_interrupts()
+    interrupts.watch()
     command = typer.main.get_command(app)
     _plain_help_flag(command)
     try:
@@ -453,7 +453,7 @@ def main() -> None:
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:
-        if not interrupts.caused_by_interrupt(exc):  # e.g. wrapped by __set_name__ (see interrupts.py)
+        if not (interrupts.caused_by_interrupt(exc) or interrupts.received()):  # wrapped by __set_name__, pydantic-core...
             raise
         print("interrupted", file=sys.stderr)
         sys.exit(130)

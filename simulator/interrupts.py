@@ -7,11 +7,13 @@ traceback and goes on, so the Ctrl-C is gone and the command runs to its end wit
 CI: ``archsim run`` interrupted 0.08 s after start-up, while it imported its command line.
 
 While the command line imports, :mod:`simulator.entry` only records a Ctrl-C. Once
-:func:`simulator.cli.main` runs, :func:`redeliver_lost_interrupts` installs a
+:func:`simulator.cli.main` runs, :func:`watch` installs a
 :data:`sys.unraisablehook` that, for a dropped ``KeyboardInterrupt``, prints nothing and sends
 SIGINT to the main thread again 10 ms later, when it is back in ordinary code; every other
 unraisable error is reported as Python reports it. (:mod:`threading` is imported here, up front:
-the hook must not import anything inside the import system.)
+the hook must not import anything inside the import system.) It also notes every Ctrl-C, so
+that an error raised after one (:func:`received`) or caused by one (:func:`caused_by_interrupt`)
+ends the command as interrupted: exit 130, one line.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 
 def caused_by_interrupt(error: BaseException) -> bool:
     """Whether ``error`` is a Ctrl-C in disguise: a ``KeyboardInterrupt`` among its causes or contexts.
@@ -41,9 +44,28 @@ def caused_by_interrupt(error: BaseException) -> bool:
 REDELIVERY_DELAY_S = 0.01  #: Long enough for the main thread to leave the callback that dropped the interrupt.
 
 
-def redeliver_lost_interrupts() -> None:
-    """Install the hook that turns a dropped ``KeyboardInterrupt`` into a new SIGINT (idempotent)."""
+_received: list[float] = []  #: Monotonic times of the SIGINTs received since :func:`watch`.
+
+
+def watch() -> None:
+    """Install both measures (idempotent): the hook that turns a dropped ``KeyboardInterrupt`` into
+    a new SIGINT, and a SIGINT handler that notes each Ctrl-C, then raises as Python's does."""
     sys.unraisablehook = _redeliver
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _noting)
+
+
+def received() -> bool:
+    """Whether a Ctrl-C arrived since :func:`watch`: an error raised after it is taken as its
+    consequence. pydantic-core builds a schema in Rust and reports a ``KeyboardInterrupt`` raised
+    meanwhile as ``SchemaError: ... KeyboardInterrupt:``, text without a cause (seen in a 130-run
+    stress test), which :func:`caused_by_interrupt` cannot see."""
+    return bool(_received)
+
+
+def _noting(signum: int, frame) -> None:
+    _received.append(time.monotonic())
+    signal.default_int_handler(signum, frame)
 
 
 def _redeliver(unraisable) -> None:
