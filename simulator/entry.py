@@ -2,11 +2,11 @@
 
 Importing the command line (Typer, Click, Rich, and what they import) takes a few tenths of a
 second, before :func:`simulator.cli.main` can catch anything; a Ctrl-C meanwhile would show
-Python's ``KeyboardInterrupt`` traceback. This module imports nothing but what the interpreter has already
-loaded, and imports the command line inside the ``try`` that turns Ctrl-C into ``interrupted``
-and exit code 130, as the command line itself does once it runs (where :mod:`.interrupts` keeps
-Python from dropping one). ``python3 -m simulator.cli`` does not come here (that
-would be an import cycle): a Ctrl-C while it imports is Python's.
+Python's ``KeyboardInterrupt`` traceback. This module imports nothing but what the interpreter
+has already loaded, and imports the command line inside the ``try`` that turns Ctrl-C into
+``interrupted`` and exit code 130, as the command line itself does once it runs (where
+:mod:`.interrupts` keeps Python from dropping one). ``python3 -m simulator.cli`` does not come
+here (that would be an import cycle): a Ctrl-C while it imports is Python's.
 
 What remains is before this module runs: Python's own start-up (until it installs its SIGINT
 handler a Ctrl-C ends the process silently; then, while it imports ``site``, a Ctrl-C can still

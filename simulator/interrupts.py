@@ -23,12 +23,13 @@ import sys
 import threading
 import time
 
+
 def caused_by_interrupt(error: BaseException) -> bool:
     """Whether ``error`` is a Ctrl-C in disguise: a ``KeyboardInterrupt`` among its causes or contexts.
 
     Python wraps what a class body's ``__set_name__`` raises in ``RuntimeError("Error calling
-    __set_name__ ...")``; seen in CI: a Ctrl-C 0.3 s after start-up landed in pydantic's classes,
-    imported on first use, and ended ``archsim run`` with a traceback and exit 1.
+    __set_name__ ...")``; seen in a full test run here: a Ctrl-C 0.3 s into ``archsim run`` landed
+    in pydantic's classes, imported on first use, and ended the run with a traceback and exit 1.
     """
     seen: set[int] = set()
     current: BaseException | None = error
@@ -42,7 +43,6 @@ def caused_by_interrupt(error: BaseException) -> bool:
 
 
 REDELIVERY_DELAY_S = 0.01  #: Long enough for the main thread to leave the callback that dropped the interrupt.
-
 
 _received: list[float] = []  #: Monotonic times of the SIGINTs received since :func:`watch`.
 
