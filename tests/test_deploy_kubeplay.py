@@ -9,9 +9,14 @@ from typer.testing import CliRunner
 from simulator.cli import app
 from simulator.deploy import kubeplay, manifests
 
+from loadtest_targets import free_port
+
+
+HOST_PORT = free_port()  #: Only written into the manifests (nothing binds it), still one free now.
+
 
 def played(style: str = "monolith", replicas: int = 2) -> dict[str, dict]:
-    text = kubeplay.for_podman(manifests.kubernetes(style, replicas), "p1", entry="gateway", host_port=41234)
+    text = kubeplay.for_podman(manifests.kubernetes(style, replicas), "p1", entry="gateway", host_port=HOST_PORT)
     return {d["metadata"]["name"]: d for d in yaml.safe_load_all(text)}
 
 
@@ -34,7 +39,7 @@ def test_service_names_become_the_pods_dns_names_one_upstream_per_pod():
 def test_only_the_entry_is_published_and_on_loopback():
     ports = {name: d["spec"]["template"]["spec"]["containers"][0].get("ports") for name, d in played().items()}
     assert ports == {"p1-postgres": None, "p1-monolith": None,
-                     "p1-gateway": [{"containerPort": 8080, "hostPort": 41234, "hostIP": "127.0.0.1"}]}
+                     "p1-gateway": [{"containerPort": 8080, "hostPort": HOST_PORT, "hostIP": "127.0.0.1"}]}
 
 
 def test_an_unknown_entry_is_refused():

@@ -148,7 +148,7 @@ def test_a_worker_that_disconnects_is_reported_not_merged_as_complete(tmp_path):
 
 
 def test_master_addresses_and_the_printed_command():
-    assert parse_master("127.0.0.1:5557") == ("127.0.0.1", 5557)
+    assert parse_master("127.0.0.1:5557") == ("127.0.0.1", 5557)  # parsing only: nothing binds these addresses
     assert parse_master("[::1]:5557") == ("::1", 5557)
     for bad in ("127.0.0.1", "host:0", ":5557", "host:port"):
         with pytest.raises(ArchsimError):

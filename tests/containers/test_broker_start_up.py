@@ -22,6 +22,9 @@ pytestmark = pytest.mark.containers
 
 FROZEN_S = 3.0  #: How long the broker does not answer: several 0.2 s timeouts in a row.
 
+#: The client joins the broker's own network namespace (``--network container:NAME``), private to
+#: the two containers and publishing nothing on the host, so the image's fixed port 6379 there
+#: cannot be held by another process on this machine.
 CLIENT = """
 import asyncio, time
 from archsim_services import broker
