@@ -215,12 +215,10 @@ def _ctrl_c_says_interrupted(command):
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except KeyboardInterrupt:
-            raise _interrupted("interrupted") from None
         except (typer.Exit, typer.Abort):  # archsim's own exits, "interrupted" included: already said
             raise
-        except Exception as error:
-            if interrupts.caused_by_interrupt(error) or interrupts.received():
+        except BaseException as error:
+            if interrupts.stands_for_interrupt(error):
                 raise _interrupted("interrupted") from None
             raise
 
@@ -305,11 +303,9 @@ def run(
             summary = run_scenario(loaded, run_dir, jobs=n_jobs, dask=dask, progress=on_progress, only=variant,
                                    resume=resume is not None, options=options,
                                    overrides=command_line_overrides(set_, seed, replications))
-        except Exception as error:
-            if not (interrupts.caused_by_interrupt(error) or interrupts.received()):
+        except BaseException as error:
+            if not interrupts.stands_for_interrupt(error):
                 raise
-            raise _interrupted(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}") from None
-        except KeyboardInterrupt:
             raise _interrupted(f"interrupted: finished tasks are kept in {run_dir}; carry on with: archsim run --resume {run_dir}") from None
     tasks = summary["run"].get("tasks") or {}
     if resume is not None and not quiet and not as_json:
@@ -453,7 +449,7 @@ def main() -> None:
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:
-        if not (interrupts.caused_by_interrupt(exc) or interrupts.received()):  # wrapped by __set_name__, pydantic-core...
+        if not interrupts.stands_for_interrupt(exc):  # wrapped by __set_name__, reported as text by pydantic-core...
             raise
         print("interrupted", file=sys.stderr)
         sys.exit(130)

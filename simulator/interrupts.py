@@ -63,6 +63,12 @@ def received() -> bool:
     return bool(_received)
 
 
+def stands_for_interrupt(error: BaseException) -> bool:
+    """Whether the command should end as interrupted: ``error`` is a Ctrl-C, is caused by one, or
+    came after one (:func:`received`). The one test every handler of the command line uses."""
+    return isinstance(error, KeyboardInterrupt) or caused_by_interrupt(error) or received()
+
+
 def _noting(signum: int, frame) -> None:
     _received.append(time.monotonic())
     signal.default_int_handler(signum, frame)
